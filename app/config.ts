@@ -1,0 +1,115 @@
+// Configuration from the environment, validated once at start-up. A bad value
+// stops the process with one line naming the variable (ConfigError).
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dbUrl: string;
+  dbPoolSize: number;
+  /** Unset in development: the server entry generates one and keeps it beside the data. */
+  jwtSecret: string | undefined;
+  jwtRotationSeconds: number;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  loginMaxFailures: number;
+  loginLockSeconds: number;
+  loginRatePerMinute: number;
+  /** scrypt cost parameter N for PIN digests; part of every stored digest. */
+  pinKdfCost: number;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  workers: number;
+  trustProxy: boolean;
+  demoData: boolean;
+  purgeIntervalSeconds: number;
+  auditRetentionDays: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+const MIN_SECRET_LENGTH = 32;
+const DAY = 86_400;
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
+    throw new ConfigError('NODE_ENV', `must be development, production or test, got "${nodeEnv}"`);
+  }
+  const production = nodeEnv === 'production';
+
+  const jwtSecret = env.JWT_SECRET || undefined;
+  if (production && !jwtSecret) throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+  if (jwtSecret !== undefined && jwtSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError('JWT_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
+  const dbUrl = env.DB_URL || 'pglite:./data/host';
+  if (!/^(pglite:|postgres(ql)?:\/\/|db2:\/\/)/.test(dbUrl)) {
+    throw new ConfigError('DB_URL', 'must start with pglite:, postgres:// or db2://');
+  }
+
+  const tlsCert = env.TLS_CERT || undefined;
+  const tlsKey = env.TLS_KEY || undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) {
+    throw new ConfigError(tlsCert ? 'TLS_KEY' : 'TLS_CERT', 'must be set together with the other TLS variable');
+  }
+
+  const sessionIdleSeconds = integer(env, 'SESSION_IDLE_SECONDS', 300, 1, DAY);
+  const sessionAbsoluteSeconds = integer(env, 'SESSION_ABSOLUTE_SECONDS', 3600, 1, 30 * DAY);
+  if (sessionAbsoluteSeconds < sessionIdleSeconds) {
+    throw new ConfigError('SESSION_ABSOLUTE_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
+  }
+
+  const pinKdfCost = integer(env, 'PIN_KDF_COST', 16_384, 1024, 1_048_576);
+  if ((pinKdfCost & (pinKdfCost - 1)) !== 0) throw new ConfigError('PIN_KDF_COST', 'must be a power of two');
+
+  return {
+    nodeEnv,
+    port: integer(env, 'PORT', 8080, 0, 65_535),
+    host: env.HOST || '127.0.0.1',
+    dbUrl,
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
+    jwtSecret,
+    jwtRotationSeconds: integer(env, 'JWT_ROTATION_SECONDS', 3600, 1, 30 * DAY),
+    sessionIdleSeconds,
+    sessionAbsoluteSeconds,
+    loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
+    loginLockSeconds: integer(env, 'LOGIN_LOCK_SECONDS', 900, 1, 30 * DAY),
+    loginRatePerMinute: integer(env, 'LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
+    pinKdfCost,
+    tlsCert,
+    tlsKey,
+    workers: integer(env, 'WORKERS', 1, 1, 64),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    demoData: boolean(env, 'DEMO_DATA', !production),
+    purgeIntervalSeconds: integer(env, 'PURGE_INTERVAL_SECONDS', 60, 1, DAY),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500),
+    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+  };
+}

@@ -1,0 +1,87 @@
+// The cross-cutting middleware, in the order app.ts mounts them.
+import type { Context, Next } from 'koa';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  AppError, MalformedBody, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType,
+} from '../routes/errors.js';
+import { problemBody, toAppError } from './problem.js';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Echoes a sane client request id, or makes one; every response carries it. */
+export async function requestId(ctx: Context, next: Next): Promise<void> {
+  const offered = ctx.get('X-Request-Id');
+  ctx.state.requestId = SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+  ctx.set('X-Request-Id', ctx.state.requestId);
+  await next();
+}
+
+/** The one place errors become responses: problem+json, never a stack or a driver message. */
+export function problemDetails(logger: Logger) {
+  return async function problemDetailsMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.status >= 500) {
+        logger.error({ err: thrown, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
+      }
+      ctx.status = error.status;
+      for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+      ctx.body = problemBody(error, ctx.state.requestId);
+      ctx.type = 'application/problem+json';
+    }
+  };
+}
+
+/** One line per request: id, route, status, latency. No headers, no bodies (they hold tokens and PINs). */
+export function accessLog(logger: Logger) {
+  return async function accessLogMiddleware(ctx: Context, next: Next): Promise<void> {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      logger.info({
+        requestId: ctx.state.requestId,
+        method: ctx.method,
+        route: ctx.state.route ?? ctx.path.slice(0, 200),
+        status: ctx.status,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      }, 'request');
+    }
+  };
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** JSON bodies only (415 otherwise), at most 64 KiB (413), parsed strictly (400 when malformed). */
+export function jsonBody() {
+  const parse = koaBody({
+    json: true, urlencoded: false, text: false, multipart: false,
+    jsonLimit: BODY_LIMIT_BYTES, jsonStrict: true,
+    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+    onError(error) {
+      const status = (error as { status?: number }).status;
+      if (status === 413) throw new PayloadTooLarge();
+      if (status === 415) throw new UnsupportedMediaType();
+      throw new MalformedBody();
+    },
+  });
+  return async function jsonBodyMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.request.length && !ctx.get('Transfer-Encoding')) return next(); // no body at all
+    if (ctx.request.length > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
+    if (!ctx.is('application/json')) throw new UnsupportedMediaType();
+    await parse(ctx, next);
+  };
+}
+
+/** After the router: an unmatched path is 404, a known path with the wrong method 405 with Allow. */
+export async function unmatched(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 405) throw new MethodNotAllowed(ctx.response.get('Allow'));
+  if (ctx.status === 404) throw new NotFound('No route matches this path.');
+  if (ctx.status === 501) throw new AppError(501, 'not_implemented', 'Not implemented', 'This method is not supported.');
+}

@@ -1,0 +1,30 @@
+// The purge timer: expired host sessions and audit rows past retention are
+// deleted by a procedure that is safe to run from every instance at once.
+import type { Logger } from 'pino';
+import type { Host } from '../db/host.js';
+import { purgeExpired } from '../db/sessions.js';
+
+const DAY_MS = 86_400_000;
+
+export function startPurgeTimer(host: Host, options: {
+  intervalSeconds: number; auditRetentionDays: number; clock: () => Date; logger: Logger;
+}): () => void {
+  let running = false;
+  const tick = async (): Promise<void> => {
+    if (running) return; // a slow host: never stack purges
+    running = true;
+    try {
+      const now = options.clock();
+      const purged = await purgeExpired(host, now, new Date(now.getTime() - options.auditRetentionDays * DAY_MS));
+      if (purged.sessions || purged.auditRows) options.logger.info(purged, 'purged expired rows');
+    } catch (error) {
+      options.logger.warn({ err: error }, 'purge failed; will retry');
+    } finally {
+      running = false;
+    }
+  };
+  // Jitter spreads many instances' purges over the interval.
+  const timer = setInterval(() => void tick(), options.intervalSeconds * 1000 * (0.9 + Math.random() * 0.2));
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,50 @@
+// Reading the audit trail (rows are written by the procedures themselves).
+import type { Host } from './host.js';
+import { statements } from './statements.js';
+import { asDate, asString, asTrimmed } from './values.js';
+
+export interface AuditEntry {
+  at: Date;
+  event: string;
+  outcome: string;
+  customerId: string | null;
+  account: string | null;
+  requestId: string | null;
+  clientAddress: string | null;
+  device: string | null;
+  detail: string | null;
+}
+
+export interface AuditQuery {
+  customerId?: string;
+  event?: string;
+  from: Date;
+  to: Date;
+  limit: number;
+  before: string | null;
+}
+
+const NEWEST = '9223372036854775807';
+
+export async function auditPage(host: Host, query: AuditQuery): Promise<{ items: AuditEntry[]; nextBefore: string | null }> {
+  const customer = query.customerId ?? null;
+  const event = query.event ?? null;
+  const rows = await host.query(statements.auditPage, [
+    query.before ?? NEWEST, customer, customer, event, event, query.from, query.to, query.limit + 1,
+  ]);
+  const page = rows.slice(0, query.limit);
+  return {
+    items: page.map((row) => ({
+      at: asDate(row.at),
+      event: asString(row.event),
+      outcome: asString(row.outcome),
+      customerId: asTrimmed(row.customer_id),
+      account: asTrimmed(row.account_id),
+      requestId: asTrimmed(row.request_id),
+      clientAddress: asTrimmed(row.client_address),
+      device: asTrimmed(row.device),
+      detail: asTrimmed(row.detail),
+    })),
+    nextBefore: rows.length > query.limit ? String(page[page.length - 1].audit_id) : null,
+  };
+}

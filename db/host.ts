@@ -1,0 +1,69 @@
+// The host interface: every driver (embedded PGlite, PostgreSQL server, Db2)
+// speaks it, and nothing above db/ sees a driver, a dialect or a column name.
+import type { ProcedureName } from './procedures.js';
+import type { Statement } from './statements.js';
+
+export type HostValue = string | number | boolean | Date | null;
+export type Row = Record<string, HostValue>;
+export type Dialect = 'postgres' | 'db2';
+
+export interface HostCallStats {
+  /** Host round trips by procedure or statement name. */
+  calls: Record<string, number>;
+  total: number;
+}
+
+export interface Host {
+  readonly dialect: Dialect;
+  /** Human-readable description for logs (never credentials). */
+  readonly description: string;
+  /** CALL a stored procedure; returns its OUT parameters by name (without the o_ prefix). */
+  call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row>;
+  /** Runs one named, portable statement. */
+  query(statement: Statement, params: readonly HostValue[]): Promise<Row[]>;
+  /** Runs a script of DDL statements (migrations only). */
+  runScript(sql: string): Promise<void>;
+  /** Answers when the host can run a statement. */
+  ping(): Promise<void>;
+  stats(): HostCallStats;
+  close(): Promise<void>;
+}
+
+/** A failure talking to the host. Messages are for logs, never for clients. */
+export class HostError extends Error {
+  constructor(message: string, readonly sqlState?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'HostError';
+  }
+}
+
+/** The host cannot be reached, or no connection is free in time. */
+export class HostUnavailableError extends HostError {
+  constructor(message: string, sqlState?: string, options?: ErrorOptions) {
+    super(message, sqlState, options);
+    this.name = 'HostUnavailableError';
+  }
+}
+
+/** A unique key already exists. */
+export class HostConflictError extends HostError {
+  constructor(message: string, sqlState?: string, options?: ErrorOptions) {
+    super(message, sqlState, options);
+    this.name = 'HostConflictError';
+  }
+}
+
+/** Counts host round trips per name; shared by every driver. */
+export class CallCounter {
+  private readonly counts: Record<string, number> = {};
+  private total = 0;
+
+  count(name: string): void {
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    this.total += 1;
+  }
+
+  snapshot(): HostCallStats {
+    return { calls: { ...this.counts }, total: this.total };
+  }
+}

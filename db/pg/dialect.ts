@@ -1,0 +1,82 @@
+// What PGlite and the PostgreSQL server have in common: CALL text for the
+// procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
+// Each driver supplies only how to run one statement and how to classify errors.
+import { CallCounter, type Host, type HostValue, type Row } from '../host.js';
+import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
+import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
+
+export interface PgExecutor {
+  /** Runs one parameterised statement; `name` lets the server prepare it once per connection. */
+  run(name: string, text: string, params: readonly unknown[]): Promise<Row[]>;
+  runScript(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `CALL login($1, …, $12, NULL, …)`: OUT parameters are passed as NULL and come back as one row. */
+function callText(name: ProcedureName): string {
+  const { in: inParams, out } = procedures[name];
+  const args = [...inParams.map((_, i) => `$${i + 1}`), ...out.map(() => 'NULL')];
+  return `CALL ${name}(${args.join(', ')})`;
+}
+
+const CALL_TEXT = Object.fromEntries(
+  (Object.keys(procedures) as ProcedureName[]).map((name) => [name, callText(name)]),
+) as Record<ProcedureName, string>;
+
+const STATEMENT_TEXT = new Map<string, string>(
+  Object.values(statements).map((s) => [s.name, toDollarPlaceholders(s.sql)]),
+);
+
+/** OUT parameters are declared `o_status`, …; callers see `status`, …. */
+function stripOutPrefix(row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key.startsWith('o_') ? key.slice(2) : key] = value;
+  return out;
+}
+
+export class PgDialectHost implements Host {
+  readonly dialect = 'postgres' as const;
+  private readonly counter = new CallCounter();
+
+  constructor(readonly description: string, private readonly executor: PgExecutor) {}
+
+  async call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row> {
+    this.counter.count(procedure);
+    const rows = await this.executor.run(`call_${procedure}`, CALL_TEXT[procedure], positionalArgs(procedure, args));
+    return stripOutPrefix(rows[0] ?? {});
+  }
+
+  async query(statement: Statement, params: readonly HostValue[]): Promise<Row[]> {
+    this.counter.count(statement.name);
+    const text = STATEMENT_TEXT.get(statement.name) ?? toDollarPlaceholders(statement.sql);
+    return this.executor.run(statement.name, text, params);
+  }
+
+  runScript(sql: string): Promise<void> {
+    return this.executor.runScript(sql);
+  }
+
+  async ping(): Promise<void> {
+    await this.executor.run('ping', 'SELECT 1 AS ok', []);
+  }
+
+  stats() {
+    return this.counter.snapshot();
+  }
+
+  close(): Promise<void> {
+    return this.executor.close();
+  }
+}
+
+/** PostgreSQL SQLSTATE classes that mean "the host is not there", not "the request is wrong". */
+export function isUnavailableState(code: string | undefined): boolean {
+  if (!code) return false;
+  return code.startsWith('08') // connection exception
+    || code.startsWith('53') // insufficient resources
+    || code.startsWith('57P') // operator intervention: shutdown, crash, cannot connect now
+    || code === '40001' || code === '40P01'; // serialization failure, deadlock: safe to retry later
+}
+
+/** Dates come back as `YYYY-MM-DD` strings, not as local-midnight JS Dates. */
+export const DATE_OID = 1082;

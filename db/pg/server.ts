@@ -1,0 +1,65 @@
+// The PostgreSQL server driver: `pg` with a bounded pool, named (prepared)
+// statements, and fail-fast errors when the server is away.
+import pg from 'pg';
+import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
+import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
+
+export interface PgServerOptions {
+  poolSize: number;
+  /** How long a caller waits for a connection before the request fails with 503. */
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
+  onIdleError?: (error: Error) => void;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+function translate(error: unknown): Error {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  // No SQLSTATE means the failure was below SQL: refused, reset, timed out, pool exhausted.
+  if (!code || !SQLSTATE.test(code) || isUnavailableState(code)) {
+    return new HostUnavailableError(message, code, { cause: error });
+  }
+  if (code === '23505') return new HostConflictError(message, code, { cause: error });
+  return new HostError(message, code, { cause: error });
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function openPgServer(url: string, options: PgServerOptions): PgDialectHost {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.acquireTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    query_timeout: options.statementTimeoutMs,
+    types,
+  });
+  // An idle client losing its server must not crash the process; the next
+  // query gets a fresh connection.
+  pool.on('error', (error) => options.onIdleError?.(error));
+
+  const executor: PgExecutor = {
+    async run(name, text, params) {
+      try {
+        return (await pool.query<Row>({ name, text, values: params as unknown[] })).rows;
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+    async runScript(sql) {
+      try {
+        await pool.query(sql);
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+    close: () => pool.end(),
+  };
+  const { hostname, port, pathname } = new URL(url);
+  return new PgDialectHost(`PostgreSQL ${hostname}:${port || 5432}${pathname}`, executor);
+}

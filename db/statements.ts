@@ -1,0 +1,72 @@
+// Named, portable statements: `?` placeholders, OFFSET/FETCH FIRST, no vendor
+// functions, so the same text runs on PostgreSQL, PGlite and Db2. Writes that
+// need an audit row are stored procedures instead (procedures.ts).
+
+export interface Statement {
+  readonly name: string;
+  readonly sql: string;
+}
+
+const statement = (name: string, sql: string): Statement => ({ name, sql: sql.trim() });
+
+const EMPLOYEE_COLUMNS = `empno, firstnme, midinit, lastname, workdept, phoneno, hiredate,
+  job, edlevel, sex, birthdate, salary, bonus, comm`;
+
+export const statements = {
+
+  employeeGet: statement('employee.get', `
+    SELECT ${EMPLOYEE_COLUMNS} FROM employee WHERE empno = ?`),
+
+  // One round trip for the page and its total: the count rides along on every
+  // row, and on a single row of NULLs when the page is empty.
+  employeeList: statement('employee.list', `
+    WITH matches AS (
+      SELECT ${EMPLOYEE_COLUMNS} FROM employee
+       WHERE (CAST(? AS VARCHAR(3)) IS NULL OR workdept = CAST(? AS VARCHAR(3)))
+         AND (CAST(? AS VARCHAR(32)) IS NULL OR UPPER(lastname) LIKE CAST(? AS VARCHAR(32)) ESCAPE '!')
+    ), page AS (
+      SELECT * FROM matches ORDER BY empno OFFSET ? ROWS FETCH FIRST ? ROWS ONLY
+    )
+    SELECT counted.total, page.*
+      FROM (SELECT COUNT(*) AS total FROM matches) counted
+      LEFT JOIN page ON 1 = 1
+     ORDER BY page.empno`),
+
+  accountsOfCustomer: statement('account.list', `
+    SELECT account_id, bank_id, kind, currency, balance
+      FROM account WHERE customer_id = ? ORDER BY account_id`),
+
+  // Keyset pagination: newest first by entry id; ownership is part of the key,
+  // so another customer's account yields no row at all.
+  ledgerPage: statement('ledger.page', `
+    SELECT a.account_id, e.entry_id, e.transfer_id, e.booked_at, e.amount, e.balance_after,
+           e.counterparty, e.reference
+      FROM account a
+      LEFT JOIN ledger_entry e
+        ON e.account_id = a.account_id AND e.entry_id < ?
+     WHERE a.account_id = ? AND a.customer_id = ?
+     ORDER BY e.entry_id DESC
+     FETCH FIRST ? ROWS ONLY`),
+
+  scratchpadGet: statement('scratchpad.get', `
+    SELECT scratchpad FROM host_session WHERE session_id = ?`),
+  scratchpadPut: statement('scratchpad.put', `
+    UPDATE host_session SET scratchpad = ? WHERE session_id = ?`),
+
+  auditPage: statement('audit.page', `
+    SELECT audit_id, at, event, outcome, customer_id, account_id, request_id, client_address,
+           device, detail
+      FROM audit_log
+     WHERE audit_id < ?
+       AND (CAST(? AS VARCHAR(12)) IS NULL OR customer_id = CAST(? AS VARCHAR(12)))
+       AND (CAST(? AS VARCHAR(20)) IS NULL OR event = CAST(? AS VARCHAR(20)))
+       AND at >= ? AND at < ?
+     ORDER BY audit_id DESC
+     FETCH FIRST ? ROWS ONLY`),
+} as const;
+
+/** Rewrites `?` placeholders to PostgreSQL's `$1, $2, …`. Our statements hold no `?` in literals. */
+export function toDollarPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

@@ -1,0 +1,35 @@
+// Conversions from host values (which differ a little per driver) to domain values.
+import type { HostValue } from './host.js';
+
+export function asString(value: HostValue | undefined): string {
+  if (value === null || value === undefined) throw new Error('host returned NULL where a value is required');
+  return String(value);
+}
+
+/** CHAR(n) columns come back blank-padded on Db2 and PostgreSQL alike. */
+export function asTrimmed(value: HostValue | undefined): string | null {
+  return value === null || value === undefined ? null : String(value).trimEnd();
+}
+
+export function asNumber(value: HostValue | undefined): number {
+  return Number(asString(value));
+}
+
+export function asDate(value: HostValue | undefined): Date {
+  if (value instanceof Date) return value;
+  const text = asString(value);
+  // Db2 returns TIMESTAMP as 'YYYY-MM-DD-HH.MM.SS.ffffff' (UTC by this schema's convention).
+  const db2 = /^(\d{4}-\d{2}-\d{2})[- ](\d{2})[.:](\d{2})[.:](\d{2})(\.\d+)?$/.exec(text);
+  return db2 ? new Date(`${db2[1]}T${db2[2]}:${db2[3]}:${db2[4]}${(db2[5] ?? '').slice(0, 4)}Z`) : new Date(text);
+}
+
+/** DECIMAL(p,2) as a string with two places: "1250.00". Host drivers return decimals as strings. */
+export function asMoney(value: HostValue | undefined): string {
+  const text = asString(value);
+  const [whole, fraction = ''] = text.split('.');
+  return `${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+}
+
+export function asOptionalMoney(value: HostValue | undefined): string | null {
+  return value === null || value === undefined ? null : asMoney(value);
+}

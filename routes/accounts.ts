@@ -1,0 +1,125 @@
+// /api/accounts and /api/transfers: only ever the session's own customer's
+// accounts; another customer's account is a 404 exactly like a missing one.
+import { createHash } from 'node:crypto';
+import { array, object, string } from 'yup';
+import { v4 as uuidv4 } from 'uuid';
+import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
+import { AppError, Forbidden, NotFound, Conflict, Unprocessable, ValidationFailed } from './errors.js';
+import { route, type RouteDeps, type RouteSpec } from './define.js';
+import { cursorQuery, decodeCursor, encodeCursor, limitQuery, money, signedMoney, timestamp } from './schemas.js';
+
+const accountId = () => string().matches(/^\d{6,20}$/, '${path} must be 6 to 20 digits');
+
+const accountSchema = object({
+  accountId: string().required(),
+  bankId: string().required(),
+  kind: string().required().meta({ example: 'current' }),
+  currency: string().required().meta({ example: 'EUR' }),
+  balance: signedMoney().required().meta({ example: '1000.00' }),
+});
+
+const entrySchema = object({
+  transactionId: string().required(),
+  bookedAt: timestamp().required(),
+  amount: signedMoney().required(),
+  balanceAfter: signedMoney().required(),
+  counterparty: string().nullable().defined(),
+  reference: string().nullable().defined(),
+});
+
+const transferBody = object({
+  bankId: string().required().matches(/^[A-Z0-9]{1,11}$/, '${path} must be 1 to 11 upper-case letters or digits'),
+  fromAccount: accountId().required(),
+  toAccount: accountId().required(),
+  amount: money().required()
+    .test('positive', '${path} must be greater than 0.00', (value) => value === undefined || Number(value) > 0),
+  reference: string().max(140),
+}).noUnknown().strict();
+
+const transferSchema = object({
+  transferId: string().required(),
+  fromAccount: string().required(),
+  toAccount: string().required(),
+  amount: signedMoney().required(),
+  currency: string().required(),
+  reference: string().nullable().defined(),
+  bookedAt: timestamp().required(),
+});
+
+const idempotencyHeaders = object({
+  'Idempotency-Key': string().required('the Idempotency-Key header is required')
+    .matches(/^[\x21-\x7e]{8,64}$/, 'the Idempotency-Key header must be 8 to 64 visible ASCII characters')
+    .meta({ description: 'Unique per transfer; a retry with the same key and body returns the original result.' }),
+});
+
+/** Same key with the same body is a replay; the digest tells the bodies apart. */
+function requestDigest(body: { bankId: string; fromAccount: string; toAccount: string; amount: string; reference?: string }): string {
+  const canonical = JSON.stringify([body.bankId, body.fromAccount, body.toAccount, Number(body.amount).toFixed(2), body.reference ?? null]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+const REJECTION_ERRORS: Record<TransferRejection, () => AppError> = {
+  bank_mismatch: () => new Forbidden('bank_mismatch', 'bankId is not the bank of this session.'),
+  not_found: () => new NotFound('No such account.'),
+  unknown_account: () => new Unprocessable('unknown_account', 'toAccount does not exist.'),
+  currency_mismatch: () => new Unprocessable('currency_mismatch', 'Both accounts must hold the same currency.'),
+  insufficient_funds: () => new Conflict('The source account cannot cover this amount.', 'insufficient_funds'),
+  idempotency_key_reused: () => new Unprocessable('idempotency_key_reused', 'This Idempotency-Key was used for a different transfer.'),
+  same_account: () => new Unprocessable('same_account', 'fromAccount and toAccount must differ.'),
+  invalid_amount: () => new ValidationFailed([{ path: 'amount', message: 'amount must be greater than 0.00' }]),
+};
+
+const TAG = 'Accounts';
+
+export function accountRoutes({ host }: RouteDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'get', path: '/api/accounts', operationId: 'listAccounts', tag: TAG, access: 'session',
+      summary: 'The session customer\u2019s accounts',
+      responses: { 200: { description: 'Accounts', schema: object({ items: array(accountSchema).required() }) } },
+      problems: [],
+      async handle({ session }) {
+        return { status: 200, body: { items: await listAccounts(host, session.customerId) } };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/accounts/{accountId}/transactions', operationId: 'listTransactions', tag: TAG, access: 'session',
+      summary: 'An account\u2019s transactions, newest first',
+      description: 'Keyset pagination: pass nextCursor as cursor for the next page; null when there is none.',
+      params: object({ accountId: accountId().required() }),
+      query: object({ limit: limitQuery(), cursor: cursorQuery() }).noUnknown(),
+      responses: { 200: { description: 'A page of transactions', schema: object({ items: array(entrySchema).required(), nextCursor: string().nullable().defined() }) } },
+      problems: [404],
+      async handle({ params, query, session }) {
+        const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
+        if (query.cursor !== undefined && before === null) throw new ValidationFailed([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
+        const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, before);
+        if (!page) throw new NotFound('No such account.');
+        return { status: 200, body: { items: page.items, nextCursor: page.nextBefore && encodeCursor(page.nextBefore) } };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/transfers', operationId: 'createTransfer', tag: 'Transfers', access: 'session',
+      summary: 'Move money between two accounts',
+      description: 'One host transaction books both legs. bankId must be the session\u2019s bank (403 bank_mismatch); '
+        + 'fromAccount must be the customer\u2019s (404). Replaying the same Idempotency-Key and body returns the original transfer.',
+      headers: idempotencyHeaders,
+      body: transferBody,
+      responses: { 201: { description: 'Booked, or the original result of a replay', schema: transferSchema } },
+      problems: [403, 404, 409, 422],
+      async handle({ body, headers, session, context, now }) {
+        const outcome = await transfer(host, {
+          ...context,
+          customerId: session.customerId, sessionBankId: session.bankId, sessionHash: session.sessionHash, device: session.device,
+          bankId: body.bankId, idempotencyKey: headers['Idempotency-Key'], requestDigest: requestDigest(body),
+          transferId: uuidv4(), fromAccount: body.fromAccount, toAccount: body.toAccount, amount: body.amount,
+          reference: body.reference ?? null, now,
+        });
+        if (outcome.status === 'booked' || outcome.status === 'replayed') {
+          return { status: 201, body: outcome.transfer, headers: { 'Idempotent-Replayed': String(outcome.status === 'replayed') } };
+        }
+        throw REJECTION_ERRORS[outcome.status]();
+      },
+    }),
+  ];
+}

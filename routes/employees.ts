@@ -1,0 +1,152 @@
+// /api/sample/employee: the Db2 SAMPLE EMPLOYEE table. Any session reads; staff writes.
+import { array, number, object, string, type InferType } from 'yup';
+import { Conflict, NotFound, Unprocessable } from './errors.js';
+import {
+  createEmployee, deleteEmployee, getEmployee, listEmployees, updateEmployee,
+  type Actor, type Employee, type EmployeeFields,
+} from '../db/employees.js';
+import type { HostSession, RequestContext } from '../db/sessions.js';
+import { route, type RouteDeps, type RouteSpec } from './define.js';
+import { isoDate, limitQuery, money, queryInt, signedMoney } from './schemas.js';
+
+const empno = () => string().matches(/^[A-Za-z0-9]{6}$/, '${path} must be 6 letters or digits');
+
+/** Every field but empno, each optional: the shape of a partial update. */
+const employeeFields = {
+  firstName: string().min(1).max(12),
+  midInit: string().max(1).nullable(),
+  lastName: string().min(1).max(15),
+  workDept: string().max(3).nullable(),
+  phoneNo: string().matches(/^\d{4}$/, '${path} must be 4 digits').nullable(),
+  hireDate: isoDate().nullable(),
+  job: string().max(8).nullable(),
+  edLevel: number().integer().min(1).max(30),
+  sex: string().oneOf(['M', 'F']).nullable(),
+  birthDate: isoDate().nullable(),
+  salary: money(7).nullable(),
+  bonus: money(7).nullable(),
+  comm: money(7).nullable(),
+};
+
+const createBody = object({
+  ...employeeFields,
+  empno: empno().required(),
+  firstName: employeeFields.firstName.required(),
+  lastName: employeeFields.lastName.required(),
+  edLevel: employeeFields.edLevel.required(),
+}).noUnknown().strict();
+
+const updateBody = object(employeeFields).noUnknown().strict();
+
+const employeeSchema = object({
+  empno: string().required().meta({ example: '000010' }),
+  firstName: string().required(),
+  midInit: string().nullable().defined(),
+  lastName: string().required(),
+  workDept: string().nullable().defined(),
+  phoneNo: string().nullable().defined(),
+  hireDate: string().nullable().defined().meta({ format: 'date' }),
+  job: string().nullable().defined(),
+  edLevel: number().integer().required(),
+  sex: string().oneOf(['M', 'F']).nullable().defined(),
+  birthDate: string().nullable().defined().meta({ format: 'date' }),
+  salary: signedMoney().nullable().defined(),
+  bonus: signedMoney().nullable().defined(),
+  comm: signedMoney().nullable().defined(),
+});
+
+const pathParams = object({ empno: empno().required() });
+
+const listQuery = object({
+  limit: limitQuery(),
+  offset: queryInt(0, 1_000_000_000).default(0),
+  workDept: string().max(3),
+  lastName: string().max(15).meta({ description: 'Last-name prefix, case-insensitive.' }),
+}).noUnknown();
+
+const actor = (session: HostSession, context: RequestContext, now: Date): Actor => ({
+  ...context, customerId: session.customerId, sessionHash: session.sessionHash, device: session.device, now,
+});
+
+const TAG = 'Employees';
+
+export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'get', path: '/api/sample/employee', operationId: 'listEmployees', tag: TAG, access: 'session',
+      summary: 'List employees', description: 'Ordered by empno; filters combine.',
+      query: listQuery,
+      responses: { 200: { description: 'A page of employees', schema: object({ items: array(employeeSchema).required(), limit: number().required(), offset: number().required(), total: number().required() }) } },
+      problems: [],
+      async handle({ query }) {
+        const { items, total } = await listEmployees(host, {
+          limit: query.limit, offset: query.offset, workDept: query.workDept, lastNamePrefix: query.lastName,
+        });
+        return { status: 200, body: { items, limit: query.limit, offset: query.offset, total } };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/sample/employee', operationId: 'createEmployee', tag: TAG, access: 'staff',
+      summary: 'Create an employee',
+      body: createBody,
+      responses: { 201: { description: 'Created', schema: employeeSchema, headers: { Location: 'URL of the new employee' } } },
+      problems: [409],
+      async handle({ body, session, context, now }) {
+        const employee = withDefaults(body);
+        if (await createEmployee(host, employee, actor(session, context, now)) === 'exists') {
+          throw new Conflict(`Employee ${body.empno} already exists.`);
+        }
+        return { status: 201, body: await getEmployee(host, body.empno), headers: { Location: `/api/sample/employee/${body.empno}` } };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/sample/employee/{empno}', operationId: 'getEmployee', tag: TAG, access: 'session',
+      summary: 'Get one employee',
+      params: pathParams,
+      responses: { 200: { description: 'The employee', schema: employeeSchema } },
+      problems: [404],
+      async handle({ params }) {
+        const employee = await getEmployee(host, params.empno);
+        if (!employee) throw new NotFound(`No employee ${params.empno}.`);
+        return { status: 200, body: employee };
+      },
+    }),
+    route({
+      method: 'put', path: '/api/sample/employee/{empno}', operationId: 'updateEmployee', tag: TAG, access: 'staff',
+      summary: 'Update the fields sent',
+      description: 'Partial update: fields not sent keep their values. edLevel may never go down (422 edlevel_decrease).',
+      params: pathParams,
+      body: updateBody,
+      responses: { 200: { description: 'The updated employee', schema: employeeSchema } },
+      problems: [404, 422],
+      async handle({ params, body, session, context, now }) {
+        const outcome = await updateEmployee(host, params.empno, body as Partial<EmployeeFields>, actor(session, context, now));
+        if (outcome === 'not_found') throw new NotFound(`No employee ${params.empno}.`);
+        if (outcome === 'edlevel_decrease') throw new Unprocessable('edlevel_decrease', 'edLevel may not decrease.');
+        const employee = await getEmployee(host, params.empno);
+        if (!employee) throw new NotFound(`No employee ${params.empno}.`);
+        return { status: 200, body: employee };
+      },
+    }),
+    route({
+      method: 'delete', path: '/api/sample/employee/{empno}', operationId: 'deleteEmployee', tag: TAG, access: 'staff',
+      summary: 'Delete an employee',
+      params: pathParams,
+      responses: { 204: { description: 'Deleted' } },
+      problems: [404],
+      async handle({ params, session, context, now }) {
+        if (!await deleteEmployee(host, params.empno, actor(session, context, now))) throw new NotFound(`No employee ${params.empno}.`);
+        return { status: 204 };
+      },
+    }),
+  ];
+}
+
+function withDefaults(body: InferType<typeof createBody>): Employee {
+  return {
+    empno: body.empno, firstName: body.firstName, lastName: body.lastName, edLevel: body.edLevel,
+    midInit: body.midInit ?? null, workDept: body.workDept ?? null, phoneNo: body.phoneNo ?? null,
+    hireDate: body.hireDate ?? null, job: body.job ?? null, sex: (body.sex ?? null) as Employee['sex'],
+    birthDate: body.birthDate ?? null, salary: body.salary ?? null, bonus: body.bonus ?? null, comm: body.comm ?? null,
+  };
+}

@@ -1,0 +1,57 @@
+// Schemas several route modules share.
+import { array, number, object, string } from 'yup';
+
+/** Money in: a non-negative decimal string with at most two places, never a float. */
+export const money = (integerDigits = 13) => string()
+  .matches(new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,2})?$`), `\${path} must be a decimal string with at most ${integerDigits} digits before the point and two after`)
+  .meta({ example: '1250.00' });
+
+/** Money out: always two places, negative for debits. */
+export const signedMoney = () => string().matches(/^-?\d+\.\d{2}$/).meta({ example: '-25.00' });
+
+export const DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const isoDate = () => string()
+  .matches(DATE, '${path} must be a date YYYY-MM-DD')
+  .test('real-date', '${path} must be a real calendar date', (v) => v === undefined || v === null || isRealDate(v))
+  .meta({ format: 'date', example: '2001-05-16' });
+
+function isRealDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+export const timestamp = () => string().meta({ format: 'date-time', example: '2026-11-25T12:00:00.000Z' });
+
+/** A whole number in a query string: digits only (no signs, exponents or spaces). */
+export const queryInt = (min: number, max: number) => number()
+  .transform((_value, original) => (typeof original === 'string' && /^\d{1,9}$/.test(original) ? Number(original) : typeof original === 'number' ? original : NaN))
+  .typeError('${path} must be a whole number')
+  .integer()
+  .min(min)
+  .max(max);
+
+export const limitQuery = () => queryInt(1, 100).default(20).meta({ description: 'Page size, 1–100.' });
+
+/** Opaque keyset cursor, as returned in nextCursor. */
+export const cursorQuery = () => string().max(64).matches(/^[A-Za-z0-9_-]+$/, '${path} is not a valid cursor')
+  .meta({ description: 'Opaque cursor from the previous page\u2019s nextCursor.' });
+
+export function encodeCursor(key: string): string {
+  return Buffer.from(`k:${key}`).toString('base64url');
+}
+
+/** The key inside a cursor, or null when it is not one of ours. */
+export function decodeCursor(cursor: string): string | null {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  return /^k:\d{1,19}$/.test(text) ? text.slice(2) : null;
+}
+
+export const problemSchema = object({
+  type: string().required(),
+  title: string().required(),
+  status: number().integer().required(),
+  detail: string(),
+  code: string().required().meta({ description: 'Stable snake_case code clients switch on.' }),
+  requestId: string().required(),
+  errors: array(object({ path: string().required(), message: string().required() })),
+});
