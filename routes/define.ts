@@ -90,14 +90,34 @@ function controlCharacterPaths(value: unknown, path: string): string[] {
   return [];
 }
 
+const rejectsUnknown = new WeakMap<Schema, boolean>();
+
+/** Keys a noUnknown schema does not declare (yup drops them silently when it casts query strings). */
+function unknownKeyErrors(schema: Schema, value: unknown, where: string): FieldError[] {
+  let rejects = rejectsUnknown.get(schema);
+  if (rejects === undefined) {
+    rejects = schema.describe().tests.some((t) => t.name === 'noUnknown');
+    rejectsUnknown.set(schema, rejects);
+  }
+  if (!rejects || !value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value).filter((key) => !(key in schema.fields))
+    .map((key) => ({ path: `${where}${key}`, message: 'is not a known field' }));
+}
+
 async function validated(schema: Schema | undefined, value: unknown, where: string, strict: boolean): Promise<unknown> {
   if (!schema) return {};
   const bad = controlCharacterPaths(value, '');
   if (bad.length) throw new ValidationFailed(bad.map((path) => ({ path: `${where}${path}`, message: 'must not contain control characters' })));
+  const unknown = unknownKeyErrors(schema, value, where);
   try {
-    return await schema.validate(value ?? {}, { abortEarly: false, strict });
+    const result = await schema.validate(value ?? {}, { abortEarly: false, strict });
+    if (unknown.length) throw new ValidationFailed(unknown);
+    return result;
   } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationFailed(fieldErrors(error, where));
+    if (error instanceof ValidationError) {
+      const known = fieldErrors(error, where).filter((e) => !unknown.some((u) => u.path === e.path));
+      throw new ValidationFailed([...known, ...unknown]);
+    }
     throw error;
   }
 }

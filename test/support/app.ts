@@ -1,0 +1,89 @@
+// Starts the real app in-process on the shared test host, listening on
+// 127.0.0.1 on a free port, with a controllable clock.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from '../../app/app.js';
+import { loadConfig, type Config } from '../../app/config.js';
+import type { Host } from '../../db/host.js';
+import { sharedHost, TEST_KDF_COST, TEST_SECRET } from './host.js';
+
+export class TestClock {
+  constructor(public now = new Date('2026-11-25T10:00:00.000Z')) {}
+  advance(seconds: number): void {
+    this.now = new Date(this.now.getTime() + seconds * 1000);
+  }
+  readonly read = (): Date => this.now;
+}
+
+export interface Response<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  url: string;
+  app: App;
+  host: Host;
+  clock: TestClock;
+  config: Config;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
+  login(account: string, pin: string, device?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', PIN_KDF_COST: String(TEST_KDF_COST), LOGIN_RATE_PER_MINUTE: '1000', ...env });
+}
+
+export async function request<T = any>(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  if (/json/.test(response.headers.get('content-type') ?? '') && text) parsed = JSON.parse(text);
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+export async function startApp(env: Record<string, string> = {}, options: { clock?: TestClock; host?: Host; secret?: string } = {}): Promise<TestApp> {
+  const config = testConfig(env);
+  const host = options.host ?? await sharedHost();
+  const clock = options.clock ?? new TestClock();
+  const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, clock: clock.read });
+  const server: Server = createServer(app.koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const testApp: TestApp = {
+    url, app, host, clock, config,
+    request: (method, path, opts) => request(url, method, path, opts),
+    async login(account, pin, device) {
+      const response = await testApp.request('POST', '/api/auth/login', { body: { account, pin, ...(device ? { device } : {}) } });
+      if (response.status !== 201) throw new Error(`login ${account} failed: ${response.status} ${response.text}`);
+      return response.body.token as string;
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+  return testApp;
+}
+
+export const ALICE = { account: '100000001', pin: '12345', savings: '100000002' };
+export const BOB = { account: '200000001', pin: '54321' };
+export const CAROL = { account: '300000001', pin: '11111' };
+export const STAFF = { account: '900000001', pin: '99999' };

@@ -1,0 +1,75 @@
+// One host per test run (a PGlite instance costs hundreds of MB): in-process
+// PGlite by default, or a database of its own on the PostgreSQL server when
+// TEST_HOST=postgres, created here and dropped when the run ends.
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import type { Host } from '../../db/host.js';
+import { migrate } from '../../db/migrate.js';
+import { openHost } from '../../db/open.js';
+import { CLEAR_DATA_SCRIPT, demoDataScript } from '../../db/seed.js';
+import { pinDigester } from '../../auth/pin.js';
+import { derivedSecret } from '../../auth/keyring.js';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+export const TEST_KDF_COST = 1024;
+export const TEST_HOST = process.env.TEST_HOST ?? 'pglite';
+const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let shared: Promise<Host> | undefined;
+let dropDatabase: (() => Promise<void>) | undefined;
+let resetScript: Promise<string> | undefined;
+
+/** The URL of a fresh database on the PostgreSQL server, and how to drop it. */
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `api_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function open(): Promise<Host> {
+  if (TEST_HOST === 'postgres') {
+    const database = await createPgDatabase();
+    dropDatabase = database.drop;
+    const host = await openHost(database.url, { poolSize: 20, acquireTimeoutMs: 5000, statementTimeoutMs: 20_000 });
+    await migrate(host);
+    return host;
+  }
+  const host = await openHost('pglite:memory');
+  await migrate(host);
+  return host;
+}
+
+export function sharedHost(): Promise<Host> {
+  shared ??= open();
+  return shared;
+}
+
+/** Empties the shared host and puts the demo data back (digests made with the test secret). */
+export async function resetHost(): Promise<Host> {
+  const host = await sharedHost();
+  resetScript ??= demoDataScript(pinDigester(derivedSecret(TEST_SECRET, 'pin-pepper'), TEST_KDF_COST))
+    .then((seed) => `${CLEAR_DATA_SCRIPT}\n${seed}`);
+  await host.runScript(await resetScript);
+  return host;
+}
+
+export async function closeSharedHost(): Promise<void> {
+  if (!shared) return;
+  const host = await shared;
+  shared = undefined;
+  await host.close();
+  await dropDatabase?.();
+}
