@@ -2,7 +2,7 @@
 // PGlite by default, or a database of its own on the PostgreSQL server when
 // TEST_HOST=postgres, created here and dropped when the run ends.
 import pg from 'pg';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Host } from '../../db/host.js';
 import { migrate } from '../../db/migrate.js';
 import { openHost } from '../../db/open.js';
@@ -72,4 +72,10 @@ export async function closeSharedHost(): Promise<void> {
   shared = undefined;
   await host.close();
   await dropDatabase?.();
+}
+
+/** Runs ad-hoc SQL for a test's own look at host state (named by its text, so prepared names never clash). */
+export async function hostRows(sql: string, params: (string | number | null)[] = []) {
+  const host = await sharedHost();
+  return host.query({ name: `test.${createHash('sha1').update(sql).digest('hex').slice(0, 12)}`, sql }, params);
 }
