@@ -26,7 +26,8 @@ export function problemDetails(logger: Logger) {
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.status >= 500) {
-        logger.error({ err: thrown, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
+        const level = error.status === 503 ? 'warn' : 'error';
+        logger[level]({ err: thrown, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
       }
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);

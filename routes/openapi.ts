@@ -55,6 +55,8 @@ function fromDescription(description: SchemaFieldDescription): JsonSchema {
   const values = d.oneOf.filter((v) => v !== null && v !== undefined);
   if (values.length) schema.enum = values;
   if (d.nullable) schema.nullable = true;
+  const fallback = (d as { default?: unknown }).default;
+  if (fallback !== undefined && d.type !== 'object') schema.default = fallback;
   if (d.meta?.description) schema.description = d.meta.description;
   if (d.meta?.example !== undefined) schema.example = d.meta.example;
   if (d.meta?.format) schema.format = d.meta.format;
