@@ -83,6 +83,7 @@ function fieldErrors(error: ValidationError, prefix: string): FieldError[] {
 
 /** Paths of strings holding control characters: no host column may store them (NUL breaks PostgreSQL outright). */
 function controlCharacterPaths(value: unknown, path: string): string[] {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (typeof value === 'string') return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value) ? [path] : [];
   if (value && typeof value === 'object') {
     return Object.entries(value).flatMap(([key, inner]) => controlCharacterPaths(inner, path ? `${path}.${key}` : key));
