@@ -26,7 +26,7 @@ export default tseslint.config(
   layer(['auth/**/*.ts'], ['app', 'routes']),
   layer(['routes/**/*.ts'], ['app']),
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'app/migrate-cli.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
   },
 );

@@ -18,12 +18,12 @@ export interface Running {
 
 export async function start(config: Config): Promise<Running> {
   const logger = createLogger(config.logLevel);
-  const { secret, source } = await resolveSecret(config);
-  if (source !== 'JWT_SECRET') logger.warn({ source }, 'using a development secret; set JWT_SECRET in production');
   const host = await openHost(config.dbUrl, {
     poolSize: config.dbPoolSize, acquireTimeoutMs: 2000, statementTimeoutMs: 10_000,
     onIdleError: (error) => logger.warn({ err: error }, 'idle host connection failed'),
   });
+  const { secret, source } = await resolveSecret(config);
+  if (source !== 'JWT_SECRET') logger.warn({ source }, 'using a development secret; set JWT_SECRET in production');
   const app = createApp({ config, host, secret, logger });
   const migrated = await migrate(host, { seedDemoData: config.demoData ? app.auth.pinDigest : undefined });
   logger.info({ host: host.description, ...migrated }, 'host ready');

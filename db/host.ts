@@ -21,8 +21,15 @@ export interface Host {
   call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row>;
   /** Runs one named, portable statement. */
   query(statement: Statement, params: readonly HostValue[]): Promise<Row[]>;
-  /** Runs a script of DDL statements (migrations only). */
+  /** Runs a script of statements in the dialect's own script syntax (migrations, seeding, tests). */
   runScript(sql: string): Promise<void>;
+  /** Versions recorded in the migration ledger (created when missing). */
+  appliedMigrations(): Promise<Set<string>>;
+  /**
+   * Applies one migration and records it in the same transaction. False when
+   * it was already recorded (another instance applied it first).
+   */
+  applyMigration(version: string, sql: string): Promise<boolean>;
   /** Answers when the host can run a statement. */
   ping(): Promise<void>;
   stats(): HostCallStats;

@@ -1,21 +1,16 @@
 // Versioned, idempotent migrations: each dialect's numbered SQL files, applied
 // in order, each recorded in schema_migration in the same transaction as its
-// DDL. Two instances starting at once both try; the unique key lets exactly
-// one apply a version and the other skip it.
+// DDL (the driver sees to that). Two instances starting at once both try; the
+// ledger's key lets exactly one apply a version and the other skip it.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { HostConflictError, type Host, type Dialect } from './host.js';
+import type { Dialect, Host } from './host.js';
 import { demoDataScript, type PinDigester } from './seed.js';
 
 const MIGRATION_DIRS: Record<Dialect, URL> = {
   postgres: new URL('./pg/migrations/', import.meta.url),
   db2: new URL('./db2/migrations/', import.meta.url),
 };
-
-const LEDGER_DDL = `CREATE TABLE IF NOT EXISTS schema_migration (
-  version    VARCHAR(100) NOT NULL PRIMARY KEY,
-  applied_at TIMESTAMPTZ  NOT NULL DEFAULT CURRENT_TIMESTAMP
-)`;
 
 export interface Migration {
   version: string;
@@ -31,24 +26,6 @@ export async function loadMigrations(dialect: Dialect): Promise<Migration[]> {
   })));
 }
 
-async function appliedVersions(host: Host): Promise<Set<string>> {
-  await host.runScript(LEDGER_DDL);
-  const rows = await host.query({ name: 'migration.list', sql: 'SELECT version FROM schema_migration' }, []);
-  return new Set(rows.map((row) => String(row.version)));
-}
-
-/** Applies `migration` unless it is recorded; true when this call applied it. */
-async function applyOnce(host: Host, migration: Migration): Promise<boolean> {
-  const marker = `INSERT INTO schema_migration (version) VALUES ('${migration.version}');\n`;
-  try {
-    await host.runScript(marker + migration.sql);
-    return true;
-  } catch (error) {
-    if (error instanceof HostConflictError) return false; // another instance won the race
-    throw error;
-  }
-}
-
 export interface MigrateResult {
   applied: string[];
   seeded: boolean;
@@ -59,18 +36,19 @@ export interface MigrateOptions {
   seedDemoData?: PinDigester;
 }
 
+export const DEMO_SEED_VERSION = 'seed-demo';
+
 export async function migrate(host: Host, options: MigrateOptions = {}): Promise<MigrateResult> {
-  if (host.dialect !== 'postgres') {
-    throw new Error(`migrations for ${host.dialect} run through its own runner`);
-  }
-  const done = await appliedVersions(host);
+  const done = await host.appliedMigrations();
   const applied: string[] = [];
   for (const migration of await loadMigrations(host.dialect)) {
-    if (!done.has(migration.version) && await applyOnce(host, migration)) applied.push(migration.version);
+    if (!done.has(migration.version) && await host.applyMigration(migration.version, migration.sql)) {
+      applied.push(migration.version);
+    }
   }
   let seeded = false;
-  if (options.seedDemoData && !done.has('seed-demo')) {
-    seeded = await applyOnce(host, { version: 'seed-demo', sql: await demoDataScript(options.seedDemoData) });
+  if (options.seedDemoData && !done.has(DEMO_SEED_VERSION)) {
+    seeded = await host.applyMigration(DEMO_SEED_VERSION, await demoDataScript(options.seedDemoData, host.dialect));
   }
   return { applied, seeded };
 }

@@ -20,5 +20,9 @@ export async function openHost(url: string, options: HostOptions = DEFAULT_HOST_
     const { openPgServer } = await import('./pg/server.js');
     return openPgServer(url, options);
   }
+  if (url.startsWith('db2://')) {
+    const { openDb2 } = await import('./db2/driver.js');
+    return openDb2(url, options);
+  }
   throw new Error(`DB_URL must start with pglite:, postgres:// or db2:// (got scheme ${url.split(':')[0]})`);
 }

@@ -5,6 +5,8 @@
 export interface ProcedureSignature {
   readonly in: readonly string[];
   readonly out: readonly string[];
+  /** Running it twice has the effect of running it once: a driver may retry it after a lost connection. */
+  readonly idempotent?: boolean;
 }
 
 const AUDIT = ['request_id', 'client_address'] as const;
@@ -24,16 +26,18 @@ export const procedures = {
     in: ['session_id', 'now', 'idle_seconds', 'touch_seconds', ...AUDIT],
     out: ['status', 'customer_id', 'account_id', 'bank_id', 'role', 'device', 'session_hash',
       'created_at', 'last_seen_at', 'idle_expires_at', 'absolute_expires_at'],
+    idempotent: true,
   },
-  logout: { in: ['session_id', ...AUDIT, 'now'], out: ['status'] },
-  logout_all: { in: ['session_id', ...AUDIT, 'now'], out: ['status', 'sessions'] },
-  purge_expired: { in: ['now', 'audit_before'], out: ['sessions', 'audit_rows'] },
+  logout: { in: ['session_id', ...AUDIT, 'now'], out: ['status'], idempotent: true },
+  logout_all: { in: ['session_id', ...AUDIT, 'now'], out: ['status', 'sessions'], idempotent: true },
+  purge_expired: { in: ['now', 'audit_before'], out: ['sessions', 'audit_rows'], idempotent: true },
   transfer: {
     in: ['customer_id', 'session_bank_id', 'bank_id', 'idempotency_key', 'request_digest',
       'transfer_id', 'from_account', 'to_account', 'amount', 'reference', 'now', ...AUDIT,
       'device', 'session_hash'],
     out: ['status', 'transfer_id', 'from_account', 'to_account', 'amount', 'currency',
       'reference', 'booked_at'],
+    idempotent: true, // the idempotency key makes a retry a replay
   },
   employee_create: { in: ['empno', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status'] },
   employee_update: { in: ['empno', 'fields', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status'] },

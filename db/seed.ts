@@ -1,5 +1,6 @@
 // Demo data as one SQL script, so seeding is atomic and recorded like a migration.
 import { DEMO_BALANCE, DEMO_CURRENCY, demoLogins, sampleEmployees } from './demo-data.js';
+import type { Dialect } from './host.js';
 
 /** The API tier's PIN digest (auth/pin.ts), passed in: db/ imports nothing above it. */
 export type PinDigester = (account: string, pin: string) => Promise<string>;
@@ -7,16 +8,19 @@ export type PinDigester = (account: string, pin: string) => Promise<string>;
 const literal = (value: string | number | null): string =>
   value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${value.replace(/'/g, "''")}'`;
 
-const insert = (table: string, rows: (string | number | null)[][]): string =>
-  `INSERT INTO ${table} VALUES\n  ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(',\n  ')};\n`;
+/** Statement terminators: `;` for PostgreSQL, a line of `@` for Db2 scripts (db2/driver.ts). */
+const TERMINATOR: Record<Dialect, string> = { postgres: ';\n', db2: '\n@\n' };
 
-export async function demoDataScript(pinDigest: PinDigester): Promise<string> {
+export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 'postgres'): Promise<string> {
+  const insert = (table: string, rows: (string | number | null)[][]): string =>
+    `INSERT INTO ${table} VALUES\n  ${rows.map((row) => `(${row.map(literal).join(', ')})`).join(',\n  ')}${TERMINATOR[dialect]}`;
   const accounts = demoLogins.flatMap((login) => [
     { account: login.account, kind: 'current', login },
     ...login.otherAccounts.map((other) => ({ ...other, login })),
   ]);
   const digests = await Promise.all(demoLogins.map((login) => pinDigest(login.account, login.pin)));
-  const opened = '2026-01-01 00:00:00+00';
+  // A literal both dialects read as UTC midnight (the PostgreSQL column is timestamptz).
+  const opened = dialect === 'postgres' ? '2026-01-01 00:00:00+00' : '2026-01-01-00.00.00';
   return [
     insert('customer', demoLogins.map((l) => [l.customerId, l.name, l.bankId, l.role])),
     insert('account', accounts.map((a) => [a.account, a.login.customerId, a.login.bankId, a.kind, DEMO_CURRENCY, DEMO_BALANCE])),
@@ -28,7 +32,9 @@ export async function demoDataScript(pinDigest: PinDigester): Promise<string> {
   ].join('\n');
 }
 
-/** Empties every data table (tests reset the shared host between cases). */
-export const CLEAR_DATA_SCRIPT = `
-  DELETE FROM audit_log; DELETE FROM host_session; DELETE FROM ledger_entry; DELETE FROM transfer;
-  DELETE FROM credential; DELETE FROM account; DELETE FROM customer; DELETE FROM employee;`;
+const DATA_TABLES = ['audit_log', 'host_session', 'ledger_entry', 'transfer', 'credential', 'account', 'customer', 'employee'];
+
+/** Empties every data table, children first (tests reset the shared host between cases). */
+export function clearDataScript(dialect: Dialect = 'postgres'): string {
+  return DATA_TABLES.map((table) => `DELETE FROM ${table}${TERMINATOR[dialect]}`).join('');
+}

@@ -43,7 +43,7 @@ export const statements = {
            e.counterparty, e.reference
       FROM account a
       LEFT JOIN ledger_entry e
-        ON e.account_id = a.account_id AND e.entry_id < ?
+        ON e.account_id = a.account_id AND e.entry_id < CAST(? AS BIGINT)
      WHERE a.account_id = ? AND a.customer_id = ?
      ORDER BY e.entry_id DESC
      FETCH FIRST ? ROWS ONLY`),
@@ -57,7 +57,7 @@ export const statements = {
     SELECT audit_id, at, event, outcome, customer_id, account_id, request_id, client_address,
            device, detail
       FROM audit_log
-     WHERE audit_id < ?
+     WHERE audit_id < CAST(? AS BIGINT)
        AND (CAST(? AS VARCHAR(12)) IS NULL OR customer_id = CAST(? AS VARCHAR(12)))
        AND (CAST(? AS VARCHAR(20)) IS NULL OR event = CAST(? AS VARCHAR(20)))
        AND at >= ? AND at < ?

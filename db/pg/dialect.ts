@@ -1,7 +1,7 @@
 // What PGlite and the PostgreSQL server have in common: CALL text for the
 // procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
 // Each driver supplies only how to run one statement and how to classify errors.
-import { CallCounter, type Host, type HostValue, type Row } from '../host.js';
+import { CallCounter, HostConflictError, type Host, type HostValue, type Row } from '../host.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
 
@@ -26,6 +26,11 @@ const CALL_TEXT = Object.fromEntries(
 const STATEMENT_TEXT = new Map<string, string>(
   Object.values(statements).map((s) => [s.name, toDollarPlaceholders(s.sql)]),
 );
+
+const MIGRATION_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migration (
+  version    VARCHAR(100) NOT NULL PRIMARY KEY,
+  applied_at TIMESTAMPTZ  NOT NULL DEFAULT CURRENT_TIMESTAMP
+)`;
 
 /** OUT parameters are declared `o_status`, …; callers see `status`, …. */
 function stripOutPrefix(row: Row): Row {
@@ -54,6 +59,25 @@ export class PgDialectHost implements Host {
 
   runScript(sql: string): Promise<void> {
     return this.executor.runScript(sql);
+  }
+
+  async appliedMigrations(): Promise<Set<string>> {
+    await this.executor.runScript(MIGRATION_LEDGER);
+    const rows = await this.executor.run('migration.list', 'SELECT version FROM schema_migration', []);
+    return new Set(rows.map((row) => String(row.version)));
+  }
+
+  async applyMigration(version: string, sql: string): Promise<boolean> {
+    // One simple-protocol script is one implicit transaction: the marker and
+    // the DDL commit together. A concurrent instance blocks on the marker's
+    // key until we commit, then fails with a unique violation and skips.
+    try {
+      await this.executor.runScript(`INSERT INTO schema_migration (version) VALUES ('${version.replace(/'/g, "''")}');\n${sql}`);
+      return true;
+    } catch (error) {
+      if (error instanceof HostConflictError) return false;
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,7 @@
 // The embedded host: PGlite, a real PostgreSQL engine inside this process,
 // on disk (`pglite:./data/host`) or in memory (`pglite:memory`).
 import { PGlite } from '@electric-sql/pglite';
+import { mkdir } from 'node:fs/promises';
 import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
 import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
 
@@ -14,6 +15,7 @@ function translate(error: unknown): Error {
 
 export async function openPglite(location: string): Promise<PgDialectHost> {
   const dataDir = location === 'memory' ? undefined : location;
+  if (dataDir) await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir, { parsers: { [DATE_OID]: (value: string) => value } });
   const executor: PgExecutor = {
     async run(_name, text, params) {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Host } from '../../db/host.js';
 import { migrate } from '../../db/migrate.js';
 import { openHost } from '../../db/open.js';
-import { CLEAR_DATA_SCRIPT, demoDataScript } from '../../db/seed.js';
+import { clearDataScript, demoDataScript } from '../../db/seed.js';
 import { pinDigester } from '../../auth/pin.js';
 import { derivedSecret } from '../../auth/keyring.js';
 
@@ -40,6 +40,12 @@ export async function createPgDatabase(): Promise<{ url: string; drop: () => Pro
 }
 
 async function open(): Promise<Host> {
+  if (TEST_HOST === 'db2') {
+    // npm run test:db2: a real Db2 named by TEST_DB2_URL (scripts/test-db2.ts checks it is set).
+    const host = await openHost(String(process.env.TEST_DB2_URL), { poolSize: 10, acquireTimeoutMs: 10_000, statementTimeoutMs: 30_000 });
+    await migrate(host);
+    return host;
+  }
   if (TEST_HOST === 'postgres') {
     const database = await createPgDatabase();
     dropDatabase = database.drop;
@@ -60,8 +66,8 @@ export function sharedHost(): Promise<Host> {
 /** Empties the shared host and puts the demo data back (digests made with the test secret). */
 export async function resetHost(): Promise<Host> {
   const host = await sharedHost();
-  resetScript ??= demoDataScript(pinDigester(derivedSecret(TEST_SECRET, 'pin-pepper'), TEST_KDF_COST))
-    .then((seed) => `${CLEAR_DATA_SCRIPT}\n${seed}`);
+  resetScript ??= demoDataScript(pinDigester(derivedSecret(TEST_SECRET, 'pin-pepper'), TEST_KDF_COST), host.dialect)
+    .then((seed) => `${clearDataScript(host.dialect)}\n${seed}`);
   await host.runScript(await resetScript);
   return host;
 }
