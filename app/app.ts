@@ -14,6 +14,8 @@ import { mountDocs } from '../routes/docs.js';
 import { openApiDocument } from '../routes/document.js';
 import { employeeRoutes } from '../routes/employees.js';
 import { healthRoutes } from '../routes/health.js';
+import { metricsRoutes } from '../routes/metrics.js';
+import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { accessLog, jsonBody, problemDetails, requestId, unmatched } from './middleware.js';
@@ -30,6 +32,8 @@ export interface AppOptions {
 export interface App {
   koa: Koa;
   auth: Auth;
+  metrics: Metrics;
+  lifecycle: { draining: boolean };
   routes: RouteSpec[];
   document: object;
 }
@@ -37,7 +41,7 @@ export interface App {
 export const API_VERSION = '1.0.0';
 
 /** Every route module; a new resource is one more line here. */
-const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
+const ROUTE_MODULES = [healthRoutes, metricsRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
 
 export function createApp({ config, host, secret, clock = () => new Date(), logger }: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
@@ -51,7 +55,9 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
     pinKdfCost: config.pinKdfCost,
     loginRatePerMinute: config.loginRatePerMinute,
   });
-  const deps: RouteDeps = { host, auth, clock, settings: { auditRetentionDays: config.auditRetentionDays } };
+  const metrics = new Metrics(host, auth);
+  const lifecycle = { draining: false };
+  const deps: RouteDeps = { host, auth, clock, metrics, lifecycle };
   const routes = ROUTE_MODULES.flatMap((module) => module(deps));
   const document = openApiDocument(routes, API_VERSION);
 
@@ -64,10 +70,11 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
   koa.use(helmet());
   koa.use(requestId);
   koa.use(accessLog(log));
+  koa.use(metrics.middleware());
   koa.use(problemDetails(log));
   koa.use(unmatched);
   koa.use(jsonBody());
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, auth, routes, document };
+  return { koa, auth, metrics, lifecycle, routes, document };
 }

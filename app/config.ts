@@ -25,6 +25,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   auditRetentionDays: number;
   logLevel: string;
+  /** How long a graceful shutdown waits for in-flight requests before closing their connections. */
+  shutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +82,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(tlsCert ? 'TLS_KEY' : 'TLS_CERT', 'must be set together with the other TLS variable');
   }
 
+  const workers = integer(env, 'WORKERS', 1, 1, 64);
+  if (workers > 1 && dbUrl.startsWith('pglite:')) {
+    throw new ConfigError('WORKERS', 'must be 1 with the embedded PGlite host (one process owns it); use a postgres:// or db2:// host for several workers');
+  }
+
   const sessionIdleSeconds = integer(env, 'SESSION_IDLE_SECONDS', 300, 1, DAY);
   const sessionAbsoluteSeconds = integer(env, 'SESSION_ABSOLUTE_SECONDS', 3600, 1, 30 * DAY);
   if (sessionAbsoluteSeconds < sessionIdleSeconds) {
@@ -105,11 +112,12 @@ export function loadConfig(env: Env = process.env): Config {
     pinKdfCost,
     tlsCert,
     tlsKey,
-    workers: integer(env, 'WORKERS', 1, 1, 64),
+    workers,
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     demoData: boolean(env, 'DEMO_DATA', !production),
     purgeIntervalSeconds: integer(env, 'PURGE_INTERVAL_SECONDS', 60, 1, DAY),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+    shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };
 }

@@ -11,7 +11,12 @@ export interface HostCallStats {
   /** Host round trips by procedure or statement name. */
   calls: Record<string, number>;
   total: number;
+  /** Connections: in use and open, where the driver pools them. */
+  pool?: { inUse: number; open: number; waiting: number; max: number };
 }
+
+/** Told about every host round trip: its name, how long it took, and whether it failed. */
+export type CallListener = (name: string, seconds: number, failed: boolean) => void;
 
 export interface Host {
   readonly dialect: Dialect;
@@ -33,6 +38,8 @@ export interface Host {
   /** Answers when the host can run a statement. */
   ping(): Promise<void>;
   stats(): HostCallStats;
+  /** Registers a listener for every round trip (metrics); one per host. */
+  onCall(listener: CallListener): void;
   close(): Promise<void>;
 }
 
@@ -60,14 +67,25 @@ export class HostConflictError extends HostError {
   }
 }
 
-/** Counts host round trips per name; shared by every driver. */
+/** Counts and times host round trips per name; shared by every driver. */
 export class CallCounter {
   private readonly counts: Record<string, number> = {};
   private total = 0;
+  listener: CallListener | undefined;
 
-  count(name: string): void {
+  /** Runs one round trip, counted and timed. */
+  async time<T>(name: string, roundTrip: () => Promise<T>): Promise<T> {
     this.counts[name] = (this.counts[name] ?? 0) + 1;
     this.total += 1;
+    const started = process.hrtime.bigint();
+    let failed = true;
+    try {
+      const result = await roundTrip();
+      failed = false;
+      return result;
+    } finally {
+      this.listener?.(name, Number(process.hrtime.bigint() - started) / 1e9, failed);
+    }
   }
 
   snapshot(): HostCallStats {

@@ -17,7 +17,10 @@ export interface RouteDeps {
   host: Host;
   auth: Auth;
   clock: () => Date;
-  settings: { auditRetentionDays: number };
+  /** Prometheus exposition of this process (built by app/, handed down). */
+  metrics: { contentType: string; text(): Promise<string> };
+  /** Set while the process drains before exit: readiness turns 503 so balancers stop sending. */
+  lifecycle: { draining: boolean };
 }
 
 export interface Reply {

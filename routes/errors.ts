@@ -118,6 +118,13 @@ export class HostUnavailable extends AppError {
   }
 }
 
+export class ShuttingDown extends AppError {
+  constructor() {
+    super(503, 'shutting_down', 'Shutting down', 'This instance is draining; another instance will answer.');
+    this.withHeader('Retry-After', '1');
+  }
+}
+
 export class InternalError extends AppError {
   constructor() {
     super(500, 'internal_error', 'Internal error', 'Something went wrong on our side.');

@@ -1,11 +1,11 @@
 // /health/live and /health/ready, for load balancers and orchestrators.
 import { object, string } from 'yup';
-import { HostUnavailable } from './errors.js';
+import { HostUnavailable, ShuttingDown } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 
 const statusSchema = object({ status: string().oneOf(['ok']).required() });
 
-export function healthRoutes({ host }: RouteDeps): RouteSpec[] {
+export function healthRoutes({ host, lifecycle }: RouteDeps): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/health/live', operationId: 'live', tag: 'Service', access: 'public',
@@ -18,10 +18,11 @@ export function healthRoutes({ host }: RouteDeps): RouteSpec[] {
     }),
     route({
       method: 'get', path: '/health/ready', operationId: 'ready', tag: 'Service', access: 'public',
-      summary: 'The host answers: this instance can serve requests',
+      summary: 'The host answers and this instance is not shutting down: it can serve requests',
       responses: { 200: { description: 'Ready', schema: statusSchema } },
       problems: [503],
       async handle() {
+        if (lifecycle.draining) throw new ShuttingDown();
         try {
           await host.ping();
         } catch {

@@ -3,7 +3,7 @@
 // connections always given back in `finally`, stale ones (SQL30081N after an
 // idle period or a Db2 restart) discarded and the statement retried once when
 // it is safe to run twice, and SQLSTATEs mapped to the errors of every driver.
-import { CallCounter, HostConflictError, HostError, HostUnavailableError, type Host, type HostValue, type Row } from '../host.js';
+import { CallCounter, HostConflictError, HostError, HostUnavailableError, type CallListener, type Host, type HostValue, type Row } from '../host.js';
 import type { HostOptions } from '../open.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import type { Statement } from '../statements.js';
@@ -103,22 +103,20 @@ export class Db2Host implements Host {
   }
 
   async call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row> {
-    this.counter.count(procedure);
     const signature = procedures[procedure];
     const params = [...positionalArgs(procedure, args).map(inputParam), ...signature.out.map(outputParam)];
     const idempotent = 'idempotent' in signature && signature.idempotent === true;
-    const result = await this.withConnection(idempotent, (connection) =>
-      promised<unknown>((done) => connection.query(this.callText[procedure], params, done)));
+    const result = await this.counter.time(procedure, () => this.withConnection(idempotent, (connection) =>
+      promised<unknown>((done) => connection.query(this.callText[procedure], params, done))));
     // ibm_db returns the OUT parameters' values, in order, as an array.
     const values = Array.isArray(result) ? result : [];
     return Object.fromEntries(signature.out.map((name, i) => [name, (values[i] ?? null) as HostValue]));
   }
 
   async query(statement: Statement, params: readonly HostValue[]): Promise<Row[]> {
-    this.counter.count(statement.name);
     // Every named statement is a read or an idempotent write: safe to retry once.
-    const rows = await this.withConnection(true, (connection) =>
-      promised<unknown>((done) => connection.query(statement.sql, params.map(inputParam), done)));
+    const rows = await this.counter.time(statement.name, () => this.withConnection(true, (connection) =>
+      promised<unknown>((done) => connection.query(statement.sql, params.map(inputParam), done))));
     return (Array.isArray(rows) ? rows : []).map((row) => lowerKeys(row as Record<string, unknown>));
   }
 
@@ -172,7 +170,14 @@ export class Db2Host implements Host {
   }
 
   stats() {
-    return this.counter.snapshot();
+    return {
+      ...this.counter.snapshot(),
+      pool: { inUse: this.busy, open: this.busy, waiting: this.waiting.length, max: this.options.poolSize },
+    };
+  }
+
+  onCall(listener: CallListener): void {
+    this.counter.listener = listener;
   }
 
   async close(): Promise<void> {

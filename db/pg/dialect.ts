@@ -1,7 +1,7 @@
 // What PGlite and the PostgreSQL server have in common: CALL text for the
 // procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
 // Each driver supplies only how to run one statement and how to classify errors.
-import { CallCounter, HostConflictError, type Host, type HostValue, type Row } from '../host.js';
+import { CallCounter, HostConflictError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
 
@@ -10,6 +10,8 @@ export interface PgExecutor {
   run(name: string, text: string, params: readonly unknown[]): Promise<Row[]>;
   runScript(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** Pool usage, where there is a pool. */
+  pool?(): NonNullable<HostCallStats['pool']>;
 }
 
 /** `CALL login($1, …, $12, NULL, …)`: OUT parameters are passed as NULL and come back as one row. */
@@ -46,15 +48,14 @@ export class PgDialectHost implements Host {
   constructor(readonly description: string, private readonly executor: PgExecutor) {}
 
   async call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row> {
-    this.counter.count(procedure);
-    const rows = await this.executor.run(`call_${procedure}`, CALL_TEXT[procedure], positionalArgs(procedure, args));
+    const rows = await this.counter.time(procedure, () =>
+      this.executor.run(`call_${procedure}`, CALL_TEXT[procedure], positionalArgs(procedure, args)));
     return stripOutPrefix(rows[0] ?? {});
   }
 
-  async query(statement: Statement, params: readonly HostValue[]): Promise<Row[]> {
-    this.counter.count(statement.name);
+  query(statement: Statement, params: readonly HostValue[]): Promise<Row[]> {
     const text = STATEMENT_TEXT.get(statement.name) ?? toDollarPlaceholders(statement.sql);
-    return this.executor.run(statement.name, text, params);
+    return this.counter.time(statement.name, () => this.executor.run(statement.name, text, params));
   }
 
   runScript(sql: string): Promise<void> {
@@ -85,7 +86,11 @@ export class PgDialectHost implements Host {
   }
 
   stats() {
-    return this.counter.snapshot();
+    return { ...this.counter.snapshot(), ...(this.executor.pool ? { pool: this.executor.pool() } : {}) };
+  }
+
+  onCall(listener: CallListener): void {
+    this.counter.listener = listener;
   }
 
   close(): Promise<void> {

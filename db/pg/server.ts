@@ -59,6 +59,9 @@ export function openPgServer(url: string, options: PgServerOptions): PgDialectHo
       }
     },
     close: () => pool.end(),
+    pool: () => ({
+      inUse: pool.totalCount - pool.idleCount, open: pool.totalCount, waiting: pool.waitingCount, max: options.poolSize,
+    }),
   };
   const { hostname, port, pathname } = new URL(url);
   return new PgDialectHost(`PostgreSQL ${hostname}:${port || 5432}${pathname}`, executor);

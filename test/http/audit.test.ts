@@ -1,6 +1,7 @@
 // The audit trail: one row per security- or money-relevant action, written by
 // the same host procedure call, and readable by staff only.
 import { expect } from 'chai';
+import { purgeExpired } from '../../db/sessions.js';
 import { hostRows, resetHost } from '../support/host.js';
 import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
@@ -108,7 +109,6 @@ describe('audit trail', () => {
   it('records purged sessions', async () => {
     await api.login(ALICE.account, ALICE.pin);
     api.clock.advance(400);
-    const { purgeExpired } = await import('../../db/sessions.js');
     await purgeExpired(api.host, api.clock.now, new Date(0));
     staff = await api.login(STAFF.account, STAFF.pin);
     const purged = (await audit('&event=session_expired')).filter((r) => r.customerId === 'C001');
@@ -119,7 +119,6 @@ describe('audit trail', () => {
   it('purges audit rows past retention with the sessions', async () => {
     await login(BOB.account, '00000');
     api.clock.advance(86_400 * 401);
-    const { purgeExpired } = await import('../../db/sessions.js');
     const purged = await purgeExpired(api.host, api.clock.now, new Date(api.clock.now.getTime() - 400 * 86_400_000));
     expect(purged.auditRows).to.be.at.least(2);
     expect(await hostRows('SELECT * FROM audit_log')).to.have.length(purged.sessions); // only the purge's own rows remain

@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KeyRing } from '../../auth/keyring.js';
 import type { Host } from '../../db/host.js';
-import { resolveSession } from '../../db/sessions.js';
+import { purgeExpired, resolveSession } from '../../db/sessions.js';
 import { hostRows, resetHost } from '../support/host.js';
 import { ALICE, BOB, STAFF, startApp, TestClock, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
@@ -329,7 +329,6 @@ describe('session-on-host authentication', () => {
       api.clock.advance(200);
       const fresh = await api.login(BOB.account, BOB.pin);
       api.clock.advance(150); // the first is 350 s idle (expired), the second 150 s (alive)
-      const { purgeExpired } = await import('../../db/sessions.js');
       const purged = await purgeExpired(api.host, api.clock.now, new Date(0));
       expect(purged.sessions).to.equal(1);
       const rows = await hostRows('SELECT customer_id FROM host_session');

@@ -1,10 +1,12 @@
 // The conventions every route shares (API.md, "Conventions" and "Service routes").
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import { createApp } from '../../app/app.js';
 import { createLogger } from '../../app/logger.js';
 import { HostUnavailableError } from '../../db/host.js';
 import { Writable } from 'node:stream';
-import { resetHost } from '../support/host.js';
-import { ALICE, startApp, type TestApp } from '../support/app.js';
+import { resetHost, TEST_SECRET } from '../support/host.js';
+import { ALICE, startApp, testConfig, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 
 describe('HTTP conventions', () => {
@@ -117,11 +119,7 @@ describe('HTTP conventions', () => {
   it('never logs a PIN, a token or an Authorization header', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-    const { createApp } = await import('../../app/app.js');
-    const { testConfig } = await import('../support/app.js');
-    const { TEST_SECRET } = await import('../support/host.js');
     const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, logger: createLogger('debug', sink) });
-    const { createServer } = await import('node:http');
     const server = createServer(app.koa.callback()).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
