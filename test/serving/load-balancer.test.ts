@@ -1,0 +1,86 @@
+// Two API instances behind nginx with deploy/nginx.conf (Debian's nginx, on
+// loopback): login through one instance, logout through the other, and the
+// token is dead behind both.
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { resetHost } from '../support/host.js';
+import { freePort } from '../support/own-postgres.js';
+import { ALICE, request, startApp, type TestApp } from '../support/app.js';
+import { expectProblem } from '../support/expect.js';
+
+const NGINX = '/usr/sbin/nginx';
+
+async function count(api: TestApp, route: string): Promise<number> {
+  const text = await api.app.metrics.text();
+  return [...text.matchAll(new RegExp(`^http_requests_total\\{[^}]*route="${route.replace(/[/{}]/g, '\\$&')}"[^}]*\\} (\\d+)`, 'gm'))]
+    .reduce((n, m) => n + Number(m[1]), 0);
+}
+
+describe('two instances behind nginx (deploy/nginx.conf)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let nginx: ChildProcess | undefined;
+  let one: TestApp;
+  let two: TestApp;
+  let balancer: string;
+
+  before(async function () {
+    if (spawnSync(NGINX, ['-v']).error) {
+      console.log(`      (skipped: no nginx at ${NGINX}; install Debian's nginx)`);
+      this.skip();
+    }
+    await resetHost();
+    one = await startApp();
+    two = await startApp({}, { clock: one.clock });
+    dir = mkdtempSync(join(tmpdir(), 'api-nginx-'));
+    mkdirSync(join(dir, 'logs'));
+    const port = await freePort();
+    const config = readFileSync('deploy/nginx.conf', 'utf8')
+      .replace(/# @upstreams[^\n]*\n[^\n]*\n[^\n]*\n/, [one, two].map((a) => `    server ${new URL(a.url).host};\n`).join(''))
+      .replace(/# @listen\n\s*listen 8080;/, `listen 127.0.0.1:${port};`)
+      .replace('worker_processes auto;', `worker_processes 1;\npid ${dir}/nginx.pid;`)
+      .replace('access_log off;', `access_log off;\n  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;`);
+    writeFileSync(join(dir, 'nginx.conf'), config);
+    copyFileSync('deploy/proxy_params.conf', join(dir, 'proxy_params.conf'));
+    nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    balancer = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 50; i++) {
+      if (await fetch(`${balancer}/health/live`).then((r) => r.ok, () => false)) break;
+      await delay(100);
+    }
+  });
+  after(async () => {
+    nginx?.kill('SIGQUIT');
+    await one?.close();
+    await two?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs in through one instance and out through the other; the token dies behind both', async () => {
+    const login = await request(balancer, 'POST', '/api/auth/login', { body: { account: ALICE.account, pin: ALICE.pin } });
+    expect(login.status).to.equal(201);
+    const token = login.body.token as string;
+    const loggedInBy = (await count(one, 'POST /api/auth/login')) === 1 ? one : two;
+    const other = loggedInBy === one ? two : one;
+    expect(await count(other, 'POST /api/auth/login')).to.equal(0);
+
+    const logout = await request(balancer, 'DELETE', '/api/auth/session', { token });
+    expect(logout.status).to.equal(204);
+    expect(await count(other, 'DELETE /api/auth/session'), 'round robin sent the logout to the other instance').to.equal(1);
+    expect(await count(loggedInBy, 'DELETE /api/auth/session')).to.equal(0);
+
+    for (let i = 0; i < 2; i++) { // one request reaches each instance
+      expectProblem(await request(balancer, 'GET', '/api/accounts', { token }), 401, 'session_expired');
+    }
+    expect(await count(one, 'GET /api/accounts') + await count(two, 'GET /api/accounts')).to.equal(2);
+    expect(await count(one, 'GET /api/accounts')).to.equal(1);
+  });
+
+  it('keeps /metrics off the public side', async () => {
+    expect((await fetch(`${balancer}/metrics`)).status).to.equal(404);
+  });
+});
