@@ -1,6 +1,6 @@
-// Prometheus metrics (prom-client), one registry per app: requests by route
-// and status, host round trips by procedure or statement, pool usage and the
-// session singleflight's savings.
+// Prometheus metrics (prom-client), one registry per app: request counts and
+// latency by route and status (one histogram), host round trips by procedure
+// or statement, pool usage, session touches and the singleflight's savings.
 import type { Context, Next } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Auth } from '../auth/auth.js';
@@ -8,13 +8,15 @@ import type { Host } from '../db/host.js';
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  /** Its _count series is the request count by route and status: one observation per request. */
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
   constructor(host: Host, auth: Auth) {
     const registers = [this.registry];
+    // Each worker of a cluster answers /metrics for itself; the pid tells them apart.
+    this.registry.setDefaultLabels({ pid: String(process.pid) });
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers });
     this.latency = new Histogram({
       name: 'http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'status'],
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
@@ -24,9 +26,16 @@ export class Metrics {
       name: 'host_call_duration_seconds', help: 'Host round-trip latency', labelNames: ['name'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers,
     });
+    // Labelled children are looked up once per name, not hashed on every call.
+    const perName = new Map<string, { ok: Counter.Internal; error: Counter.Internal; latency: Histogram.Internal<'name'> }>();
     host.onCall((name, seconds, failed) => {
-      hostCalls.inc({ name, outcome: failed ? 'error' : 'ok' });
-      hostLatency.observe({ name }, seconds);
+      let series = perName.get(name);
+      if (!series) {
+        series = { ok: hostCalls.labels(name, 'ok'), error: hostCalls.labels(name, 'error'), latency: hostLatency.labels(name) };
+        perName.set(name, series);
+      }
+      (failed ? series.error : series.ok).inc();
+      series.latency.observe(seconds);
     });
     new Gauge({
       name: 'host_pool_connections', help: 'Host pool connections by state', labelNames: ['state'], registers,
@@ -37,6 +46,12 @@ export class Metrics {
         this.set({ state: 'open' }, pool.open);
         this.set({ state: 'waiting' }, pool.waiting);
         this.set({ state: 'max' }, pool.max);
+      },
+    });
+    new Gauge({
+      name: 'session_touches_total', help: 'Session lookups that wrote the host row’s idle clock', registers,
+      collect() {
+        this.set(auth.sessions.touches);
       },
     });
     new Gauge({
@@ -61,9 +76,14 @@ export class Metrics {
       try {
         await next();
       } finally {
-        const labels = { method: ctx.method, route: ctx.state.route ?? 'unmatched', status: String(ctx.status) };
-        this.requests.inc(labels);
-        this.latency.observe(labels, Number(process.hrtime.bigint() - stop) / 1e9);
+        const key = `${ctx.method} ${ctx.state.route ?? 'unmatched'} ${ctx.status}`;
+        let series = this.requestSeries.get(key);
+        if (!series) {
+          series = this.latency.labels(ctx.method, ctx.state.route ?? 'unmatched', String(ctx.status));
+          // Unmatched paths share one label value, so the map stays as small as the route table.
+          this.requestSeries.set(key, series);
+        }
+        series.observe(Number(process.hrtime.bigint() - stop) / 1e9);
       }
     };
   }

@@ -4,7 +4,7 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  AppError, MalformedBody, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType,
+  AppError, MalformedBody, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
 } from '../routes/errors.js';
 import { problemBody, toAppError } from './problem.js';
 
@@ -40,6 +40,7 @@ export function problemDetails(logger: Logger) {
 /** One line per request: id, route, status, latency. No headers, no bodies (they hold tokens and PINs). */
 export function accessLog(logger: Logger) {
   return async function accessLogMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (!logger.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     try {
       await next();
@@ -74,8 +75,28 @@ export function jsonBody() {
     if (!ctx.request.length && !ctx.get('Transfer-Encoding')) return next(); // no body at all
     if (ctx.request.length > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
     if (!ctx.is('application/json')) throw new UnsupportedMediaType();
-    await parse(ctx, next);
+    await parse(ctx, async () => {
+      if (depthExceeds(ctx.request.body, MAX_JSON_DEPTH)) {
+        throw new ValidationFailed([{ path: '', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+      }
+      await next();
+    });
   };
+}
+
+/** No contract body nests deeper than a few levels; deeper ones only exhaust stacks downstream. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** After the router: an unmatched path is 404, a known path with the wrong method 405 with Allow. */

@@ -23,6 +23,8 @@ export class SessionResolver {
   private readonly inFlight = new Map<string, Promise<ResolveOutcome>>();
   /** Lookups answered by another request's call: the singleflight saving. */
   sharedLookups = 0;
+  /** Lookups that wrote the host row's idle clock (the host reports lastSeenAt = now when it did). */
+  touches = 0;
 
   constructor(
     private readonly host: Host,
@@ -40,7 +42,9 @@ export class SessionResolver {
       return { status: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
     }
     const outcome = await this.lookup(sessionId, context, now);
-    return outcome.status === 'alive' ? outcome : { status: 'session_expired' };
+    if (outcome.status !== 'alive') return { status: 'session_expired' };
+    if (outcome.session.lastSeenAt.getTime() === now.getTime()) this.touches += 1;
+    return outcome;
   }
 
   private lookup(sessionId: string, context: RequestContext, now: Date): Promise<ResolveOutcome> {

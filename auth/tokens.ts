@@ -10,7 +10,7 @@ const ALGORITHM = 'HS256';
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function issueToken(keys: KeyRing, sessionId: string, now: Date, expiresAt: Date): Promise<string> {
-  const { kid, key } = keys.current(now);
+  const { kid, key } = await keys.current(now);
   return new SignJWT({ sid: sessionId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', kid })
     .setIssuer(TOKEN_ISSUER)

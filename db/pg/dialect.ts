@@ -1,7 +1,7 @@
 // What PGlite and the PostgreSQL server have in common: CALL text for the
 // procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
 // Each driver supplies only how to run one statement and how to classify errors.
-import { CallCounter, HostConflictError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
+import { CallCounter, HostConflictError, type HostError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
 
@@ -63,7 +63,12 @@ export class PgDialectHost implements Host {
   }
 
   async appliedMigrations(): Promise<Set<string>> {
-    await this.executor.runScript(MIGRATION_LEDGER);
+    try {
+      await this.executor.runScript(MIGRATION_LEDGER);
+    } catch (error) {
+      // Instances starting together race on CREATE TABLE IF NOT EXISTS; the loser sees the winner's table.
+      if (!(error instanceof HostConflictError) && (error as HostError).sqlState !== '42P07') throw error;
+    }
     const rows = await this.executor.run('migration.list', 'SELECT version FROM schema_migration', []);
     return new Set(rows.map((row) => String(row.version)));
   }

@@ -36,7 +36,8 @@ export function openPgServer(url: string, options: PgServerOptions): PgDialectHo
     max: options.poolSize,
     connectionTimeoutMillis: options.acquireTimeoutMs,
     idleTimeoutMillis: 30_000,
-    query_timeout: options.statementTimeoutMs,
+    // Enforced by the server, not by a client-side timer per query.
+    options: `-c statement_timeout=${options.statementTimeoutMs}`,
     types,
   });
   // An idle client losing its server must not crash the process; the next

@@ -168,7 +168,7 @@ describe('session-on-host authentication', () => {
 
     it('refuses a token signed with another secret', async () => {
       const foreign = new KeyRing('another-secret-0123456789abcdefghijklmnop', 3600, 3600);
-      const { kid, key } = foreign.current(api.clock.now);
+      const { kid, key } = await foreign.current(api.clock.now);
       const payload = decode(parts(token)[1]);
       const forged = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(key);
       expectInvalidToken(await api.request('GET', '/api/auth/session', { token: forged }));
@@ -178,7 +178,7 @@ describe('session-on-host authentication', () => {
       const payload = decode(parts(token)[1]);
       const future = api.app.auth.keys.windowAt(api.clock.now) + 5;
       const futureToken = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: String(future) })
-        .sign(api.app.auth.keys.signingKeyFor(future));
+        .sign(await api.app.auth.keys.signingKeyFor(future));
       expectInvalidToken(await api.request('GET', '/api/auth/session', { token: futureToken }));
       for (const kid of ['../../etc/passwd', '__proto__', '-1', '1e3']) {
         const hostile = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(new Uint8Array(32));
@@ -188,7 +188,7 @@ describe('session-on-host authentication', () => {
 
     it('refuses a token of the right key but the wrong typ, iss or aud', async () => {
       const payload = decode(parts(token)[1]);
-      const { kid, key } = api.app.auth.keys.current(api.clock.now);
+      const { kid, key } = await api.app.auth.keys.current(api.clock.now);
       for (const [header, claims] of [
         [{ alg: 'HS256', typ: 'at+jwt', kid }, payload],
         [{ alg: 'HS256', typ: 'JWT', kid }, { ...payload, iss: 'someone-else' }],

@@ -16,7 +16,7 @@ const NGINX = '/usr/sbin/nginx';
 
 async function count(api: TestApp, route: string): Promise<number> {
   const text = await api.app.metrics.text();
-  return [...text.matchAll(new RegExp(`^http_requests_total\\{[^}]*route="${route.replace(/[/{}]/g, '\\$&')}"[^}]*\\} (\\d+)`, 'gm'))]
+  return [...text.matchAll(new RegExp(`^http_request_duration_seconds_count\\{[^}]*route="${route.replace(/[/{}]/g, '\\$&')}"[^}]*\\} (\\d+)`, 'gm'))]
     .reduce((n, m) => n + Number(m[1]), 0);
 }
 

@@ -1,0 +1,14 @@
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+const [port, pid] = process.argv.slice(2).map(Number);
+const base = `http://127.0.0.1:${port}`;
+const tokens: string[] = [];
+for (let i = 0; i < 64; i++) tokens.push((await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"account":"100000001","pin":"12345"}' })).json() as { token: string }).token);
+const cpu = () => { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+let n = 0;
+const opts = { url: `${base}/api/sample/employee/000010`, connections: 16, duration: 6, requests: [{ setupRequest: (q: Record<string, unknown>) => ({ ...q, headers: { authorization: `Bearer ${tokens[n++ % 64]}` } }) }] };
+await autocannon({ ...opts, duration: 1 });
+const c0 = cpu();
+const r = await autocannon(opts);
+const c1 = cpu();
+process.stdout.write(`${Math.round(r.requests.average)} rps, ${Math.round((c1 - c0) * 1e6 / r.requests.total)} µs CPU/req, non2xx ${r.non2xx}\n`);
