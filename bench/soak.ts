@@ -1,0 +1,115 @@
+// `npm run soak`: a bounded soak (SOAK_SECONDS, default 60) of mixed traffic
+// on the embedded host and, when reachable, on PostgreSQL. Passes when no
+// request failed and neither RSS nor open file descriptors grew past a
+// margin between the end of a warm-up and a few seconds after the load.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECRET = 'soak-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const RSS_GROWTH = 1.25;
+const FD_GROWTH = 8;
+
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => resolve(port));
+  });
+});
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function traffic(base: string, tokens: string[], seconds: number): Promise<{ requests: number; failures: number }> {
+  let n = 0;
+  const token = () => tokens[n++ % tokens.length];
+  const json = { 'content-type': 'application/json' };
+  const authed = (request: autocannon.Request) => ({ ...request, headers: { ...(request.headers as Record<string, string>), authorization: `Bearer ${token()}` } });
+  const result = await autocannon({
+    url: base, connections: 16, duration: seconds,
+    requests: [
+      { method: 'GET', path: '/api/sample/employee/000010', setupRequest: authed },
+      { method: 'GET', path: '/api/sample/employee?limit=20&lastName=s', setupRequest: authed },
+      { method: 'GET', path: '/api/accounts', setupRequest: authed },
+      { method: 'GET', path: '/api/accounts/100000001/transactions?limit=10', setupRequest: authed },
+      {
+        method: 'POST', path: '/api/transfers', headers: json,
+        body: JSON.stringify({ bankId: 'DEMOBANK1', fromAccount: '100000001', toAccount: '100000002', amount: '0.01' }),
+        setupRequest: (request) => ({ ...authed(request), headers: { ...authed(request).headers, 'idempotency-key': randomUUID() } }),
+      },
+      { method: 'PUT', path: '/api/auth/session/scratchpad', headers: json, body: JSON.stringify({ step: 2, cart: ['A1'] }), setupRequest: authed },
+      { method: 'GET', path: '/api/auth/session/scratchpad', setupRequest: authed },
+      { method: 'GET', path: '/health/ready' },
+    ],
+  });
+  return { requests: result.requests.total, failures: result.errors + result.timeouts + result.non2xx };
+}
+
+async function soak(label: string, dbUrl: string): Promise<boolean> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+    env: { ...process.env, DB_URL: dbUrl, PORT: String(port), JWT_SECRET: SECRET, DEMO_DATA: 'true', LOG_LEVEL: 'warn',
+      LOGIN_RATE_PER_MINUTE: '100000', SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; i < 300 && !(await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)); i++) await pause(100);
+    const tokens: string[] = [];
+    for (const [account, pin] of [['100000001', '12345'], ['100000001', '12345'], ['100000001', '12345'], ['100000001', '12345']]) {
+      const response = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account, pin }) });
+      tokens.push(((await response.json()) as { token: string }).token);
+    }
+    const warm = await traffic(base, tokens, Math.min(10, Math.max(3, SECONDS / 6)));
+    await pause(2000);
+    const [rssBefore, fdsBefore] = [rssMb(child.pid!), openFds(child.pid!)];
+    const load = await traffic(base, tokens, SECONDS);
+    await pause(3000);
+    const [rssAfter, fdsAfter] = [rssMb(child.pid!), openFds(child.pid!)];
+    const ok = warm.failures === 0 && load.failures === 0 && rssAfter <= rssBefore * RSS_GROWTH && fdsAfter <= fdsBefore + FD_GROWTH;
+    console.log(`${label}: ${load.requests} requests in ${SECONDS} s, ${load.failures} failed; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB; `
+      + `open fds ${fdsBefore} → ${fdsAfter}: ${ok ? 'ok' : 'FAILED'}`);
+    return ok;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+async function main(): Promise<void> {
+  const results: boolean[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'api-soak-'));
+  try {
+    results.push(await soak('embedded PGlite', `pglite:${dir}/host`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  if (await admin.connect().then(() => true, () => false)) {
+    const name = `api_soak_${process.pid}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = new URL(PG_URL);
+      url.pathname = `/${name}`;
+      results.push(await soak('PostgreSQL', url.toString()));
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  } else {
+    console.log(`(no PostgreSQL at ${PG_URL}: soaked the embedded host only)`);
+  }
+  process.exit(results.every(Boolean) ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
