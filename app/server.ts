@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Host } from '../db/host.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, type MigrateResult } from '../db/migrate.js';
 import { openHost } from '../db/open.js';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -20,6 +20,8 @@ export interface Running {
   server: Server;
   app: App;
   url: string;
+  /** What start-up did to the host: migrations applied, demo data seeded. */
+  migrated: MigrateResult;
   /** Drains: readiness 503, no new connections, in-flight requests finish (bounded), host closed. */
   stop(): Promise<void>;
 }
@@ -83,7 +85,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     })();
     return stopping;
   };
-  return { server, app, url, stop };
+  return { server, app, url, migrated, stop };
 }
 
 /** SIGTERM/SIGINT: drain, then exit 0 (1 if draining failed). */

@@ -85,6 +85,26 @@ describe('HTTP conventions', () => {
     expect((await api.request('GET', '/health/ready')).body).to.deep.equal({ status: 'ok' });
   });
 
+  it('exports Prometheus metrics: requests by route and status, host calls by name, singleflight and touches', async () => {
+    await api.request('GET', '/api/accounts', { token });
+    const response = await api.request('GET', '/metrics');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.match(/^text\/plain/);
+    /** The value of the series with these labels, whatever their order. */
+    const value = (name: string, labels: Record<string, string>) => {
+      const line = response.text.split('\n').find((l) => l.startsWith(`${name}{`)
+        && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)) && /pid="\d+"/.test(l));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    expect(value('http_request_duration_seconds_count', { method: 'GET', route: 'GET /api/accounts', status: '200' })).to.be.at.least(1);
+    expect(value('host_calls_total', { name: 'session_resolve', outcome: 'ok' })).to.be.at.least(1);
+    expect(value('host_calls_total', { name: 'account.list', outcome: 'ok' })).to.be.at.least(1);
+    expect(value('host_call_duration_seconds_count', { name: 'session_resolve' })).to.be.at.least(1);
+    expect(value('session_lookups_shared_total', {})).to.be.a('number');
+    expect(value('session_touches_total', {})).to.be.a('number');
+    expect(response.text).to.match(/^process_resident_memory_bytes/m);
+  });
+
   it('answers 503 host_unavailable with Retry-After when the host is down', async () => {
     const down = await startApp({}, { host: Object.create(api.host, {
       call: { value: async () => { throw new HostUnavailableError('connect ECONNREFUSED 10.0.0.1:5432'); } },
