@@ -5,7 +5,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { Host } from '../db/host.js';
 import { login, type HostSession, type LoginOutcome, type RequestContext } from '../db/sessions.js';
 import { derivedSecret, KeyRing } from './keyring.js';
-import { pinDigester, type PinDigester } from './pin.js';
+import { pinDigesterFor, type PinDigester } from './pin.js';
 import { RateLimiter } from './rate-limit.js';
 import { SessionResolver } from './session.js';
 import { issueToken } from './tokens.js';
@@ -65,7 +65,7 @@ export class Auth {
       idleSeconds: options.idleSeconds,
       touchSeconds: Math.max(1, Math.floor(options.idleSeconds / TOUCH_FRACTION)),
     });
-    this.pinDigest = pinDigester(derivedSecret(options.secret, 'pin-pepper'), options.pinKdfCost);
+    this.pinDigest = pinDigesterFor(options.secret, options.pinKdfCost);
     this.limiter = new RateLimiter(options.loginRatePerMinute);
     this.sessionHashKey = derivedSecret(options.secret, 'session-hash');
   }

@@ -2,6 +2,7 @@
 // host: scrypt (memory-hard) with a per-account salt derived from a pepper
 // the host never sees. The host only compares digests.
 import { createHmac, scrypt } from 'node:crypto';
+import { derivedSecret } from './keyring.js';
 
 export type PinDigester = (account: string, pin: string) => Promise<string>;
 
@@ -14,4 +15,9 @@ export function pinDigester(pepper: Buffer, cost: number): PinDigester {
         error ? reject(error) : resolve(key.toString('hex')));
     });
   };
+}
+
+/** The digester for a master secret: its pepper is derived from it, so every instance agrees. */
+export function pinDigesterFor(secret: string, cost: number): PinDigester {
+  return pinDigester(derivedSecret(secret, 'pin-pepper'), cost);
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { createScratchDatabase } from '../scripts/scratch-database.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -91,17 +91,12 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  if (await admin.connect().then(() => true, () => false)) {
-    const name = `api_soak_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${name}`);
+  const database = await createScratchDatabase(PG_URL, 'api_soak');
+  if (database) {
     try {
-      const url = new URL(PG_URL);
-      url.pathname = `/${name}`;
-      results.push(await soak('PostgreSQL', url.toString()));
+      results.push(await soak('PostgreSQL', database.url));
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await database.drop();
     }
   } else {
     console.log(`(no PostgreSQL at ${PG_URL}: soaked the embedded host only)`);

@@ -1,14 +1,13 @@
 // One host per test run (a PGlite instance costs hundreds of MB): in-process
 // PGlite by default, or a database of its own on the PostgreSQL server when
 // TEST_HOST=postgres, created here and dropped when the run ends.
-import pg from 'pg';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '../../scripts/scratch-database.js';
 import type { Host } from '../../db/host.js';
 import { migrate } from '../../db/migrate.js';
 import { openHost } from '../../db/open.js';
 import { clearDataScript, demoDataScript } from '../../db/seed.js';
-import { pinDigester } from '../../auth/pin.js';
-import { derivedSecret } from '../../auth/keyring.js';
+import { pinDigesterFor } from '../../auth/pin.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 export const TEST_KDF_COST = 1024;
@@ -19,24 +18,11 @@ let shared: Promise<Host> | undefined;
 let dropDatabase: (() => Promise<void>) | undefined;
 let resetScript: Promise<string> | undefined;
 
-/** The URL of a fresh database on the PostgreSQL server, and how to drop it. */
-export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `api_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: ADMIN_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+/** A fresh database of this run's own on the PostgreSQL server, and how to drop it. */
+export async function createPgDatabase(): Promise<ScratchDatabase> {
+  const database = await createScratchDatabase(ADMIN_URL, 'api_test');
+  if (!database) throw new Error(`TEST_HOST=postgres, but no PostgreSQL server answers at ${ADMIN_URL}`);
+  return database;
 }
 
 async function open(): Promise<Host> {
@@ -66,7 +52,7 @@ export function sharedHost(): Promise<Host> {
 /** Empties the shared host and puts the demo data back (digests made with the test secret). */
 export async function resetHost(): Promise<Host> {
   const host = await sharedHost();
-  resetScript ??= demoDataScript(pinDigester(derivedSecret(TEST_SECRET, 'pin-pepper'), TEST_KDF_COST), host.dialect)
+  resetScript ??= demoDataScript(pinDigesterFor(TEST_SECRET, TEST_KDF_COST), host.dialect)
     .then((seed) => `${clearDataScript(host.dialect)}\n${seed}`);
   await host.runScript(await resetScript);
   return host;
