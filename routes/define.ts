@@ -160,7 +160,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
       }
       const input = {
         params: validated(spec.params, ctx.params, 'params.', false),
-        query: validated(spec.query, singleValued(ctx.query), 'query.', false),
+        query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : {},
         body: validated(spec.body, spec.body ? ctx.request.body : undefined, '', true),
         headers: validated(spec.headers, headerInput(spec, ctx), 'headers.', false),
         session, context, now, ctx,
