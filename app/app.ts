@@ -67,7 +67,8 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
 
   const koa = new Koa({ proxy: config.trustProxy });
   koa.silent = true; // errors are logged once, by problemDetails
-  koa.use(helmet());
+  // JSON responses load nothing: the strictest policy. /docs sets its own (routes/docs.ts).
+  koa.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   koa.use(requestId);
   koa.use(accessLog(log));
   koa.use(metrics.middleware());
