@@ -3,7 +3,7 @@
 import type { Host, HostValue, Row } from './host.js';
 import type { RequestContext } from './sessions.js';
 import { statements } from './statements.js';
-import { asDate, asMoney, asNumber, asString, asTrimmed } from './values.js';
+import { asDate, asMoney, asNumber, asString, asTrimmed, unexpectedStatus } from './values.js';
 
 export interface Account {
   accountId: string;
@@ -115,7 +115,7 @@ export async function transfer(host: Host, input: TransferInput): Promise<Transf
   };
   const out = await host.call('transfer', args);
   const status = asNumber(out.status);
-  if (status !== 0 && status !== 1) return { status: REJECTIONS[status] ?? 'invalid_amount' };
+  if (status !== 0 && status !== 1) return { status: REJECTIONS[status] ?? unexpectedStatus('transfer', status) };
   return {
     status: status === 0 ? 'booked' : 'replayed',
     transfer: {

@@ -2,7 +2,7 @@
 import type { Host, HostValue, Row } from './host.js';
 import type { RequestContext } from './sessions.js';
 import { statements } from './statements.js';
-import { asNumber, asOptionalMoney, asString, asTrimmed } from './values.js';
+import { asNumber, asOptionalMoney, asString, asTrimmed, unexpectedStatus } from './values.js';
 
 export interface Employee {
   empno: string;
@@ -108,7 +108,8 @@ export async function updateEmployee(
   const out = await host.call('employee_update', {
     empno, fields: `,${changed.join(',')},`, ...columnArgs(changes), ...actorArgs(actor),
   });
-  return (['updated', 'not_found', 'edlevel_decrease'] as const)[asNumber(out.status)];
+  const status = asNumber(out.status);
+  return (['updated', 'not_found', 'edlevel_decrease'] as const)[status] ?? unexpectedStatus('employee_update', status);
 }
 
 export async function deleteEmployee(host: Host, empno: string, actor: Actor): Promise<boolean> {

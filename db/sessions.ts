@@ -2,7 +2,7 @@
 // host round trip. Status codes are the procedures' (pg/migrations/002).
 import type { Host } from './host.js';
 import { statements } from './statements.js';
-import { asDate, asNumber, asString } from './values.js';
+import { asDate, asNumber, asString, unexpectedStatus } from './values.js';
 
 export interface RequestContext {
   requestId: string;
@@ -58,8 +58,9 @@ export async function login(host: Host, input: LoginInput): Promise<LoginOutcome
   });
   switch (asNumber(out.status)) {
     case 0: return { status: 'ok', customerId: asString(out.customer_id), bankId: asString(out.bank_id), role: asString(out.role) as Role };
+    case 1: return { status: 'invalid_credentials' };
     case 2: return { status: 'locked', retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
-    default: return { status: 'invalid_credentials' };
+    default: return unexpectedStatus('login', asNumber(out.status));
   }
 }
 
@@ -79,6 +80,7 @@ export async function resolveSession(host: Host, input: ResolveInput): Promise<R
   const status = asNumber(out.status);
   if (status === 1) return { status: 'gone' };
   if (status === 2) return { status: 'expired' };
+  if (status !== 0) return unexpectedStatus('session_resolve', status);
   return {
     status: 'alive',
     session: {

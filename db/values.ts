@@ -33,3 +33,8 @@ export function asMoney(value: HostValue | undefined): string {
 export function asOptionalMoney(value: HostValue | undefined): string | null {
   return value === null || value === undefined ? null : asMoney(value);
 }
+
+/** A status code the catalogue does not define: the host and the API disagree, which is a 500, never a guess. */
+export function unexpectedStatus(procedure: string, status: number): never {
+  throw new Error(`procedure ${procedure} answered unknown status ${status}`);
+}

@@ -74,6 +74,13 @@ describe('Db2 driver (stand-in ibm_db binding)', () => {
       expect(resolved.session.device).to.equal(null);
     });
 
+    it('refuses a status code the catalogue does not define (host and API out of step: 500, not a guess)', async () => {
+      const fake = new FakeIbmDb();
+      fake.respond = () => [7, null, null, null, 0];
+      const error = await login(open(fake), LOGIN_INPUT).catch((e: unknown) => e);
+      expect((error as Error).message).to.equal('procedure login answered unknown status 7');
+    });
+
     it('passes money as a decimal string and reads DECIMAL OUT values back as money', async () => {
       const fake = new FakeIbmDb();
       fake.respond = () => [0, 'f1d0c3a2-0000-4000-8000-000000000001', '100000001', '200000001', '12.5', 'EUR', null, '2026-11-25-10.00.00.123000'];
