@@ -217,8 +217,9 @@ export class Db2Host implements Host {
   /** A pool slot within acquireTimeoutMs, or 503: never an unbounded wait. */
   private async acquire(): Promise<Db2Connection> {
     if (this.closed) throw new HostUnavailableError('the Db2 pool is closed');
+    // A waiter is handed the freed slot directly, so a newcomer cannot take it in between.
     if (this.busy >= this.options.poolSize) await this.waitForSlot();
-    this.busy += 1;
+    else this.busy += 1;
     let timedOut = false;
     const opening = promised<Db2Connection>((done) => this.pool.open(this.target.connectionString, done));
     const timer = new Promise<never>((_, reject) => setTimeout(() => {
@@ -261,8 +262,9 @@ export class Db2Host implements Host {
   }
 
   private freeSlot(): void {
-    this.busy -= 1;
-    this.waiting.shift()?.();
+    const next = this.waiting.shift();
+    if (next) next(); // the slot passes to the longest waiter
+    else this.busy -= 1;
   }
 }
 
