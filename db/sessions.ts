@@ -1,8 +1,8 @@
 // Host sessions: login, resolution, logout, scratch pad and purge, each one
 // host round trip. Status codes are the procedures' (pg/migrations/002).
-import type { Host } from './host.js';
+import type { Host, Row } from './host.js';
 import { statements } from './statements.js';
-import { asDate, asNumber, asString, unexpectedStatus } from './values.js';
+import { asDate, asNumber, asString, asTrimmed, unexpectedStatus } from './values.js';
 
 export interface RequestContext {
   requestId: string;
@@ -81,21 +81,32 @@ export async function resolveSession(host: Host, input: ResolveInput): Promise<R
   if (status === 1) return { status: 'gone' };
   if (status === 2) return { status: 'expired' };
   if (status !== 0) return unexpectedStatus('session_resolve', status);
+  return { status: 'alive', session: toHostSession(input.sessionId, out) };
+}
+
+/**
+ * The session row as it stands, without the procedure: no expiry handling,
+ * no idle-clock write. Null when there is no row. For the read path between
+ * idle-clock writes; expiry is then judged by the caller.
+ */
+export async function readSession(host: Host, sessionId: string): Promise<HostSession | null> {
+  const rows = await host.query(statements.sessionRead, [sessionId]);
+  return rows.length === 0 ? null : toHostSession(sessionId, rows[0]);
+}
+
+function toHostSession(sessionId: string, row: Row): HostSession {
   return {
-    status: 'alive',
-    session: {
-      sessionId: input.sessionId,
-      sessionHash: asString(out.session_hash),
-      customerId: asString(out.customer_id),
-      accountId: asString(out.account_id),
-      bankId: asString(out.bank_id),
-      role: asString(out.role) as Role,
-      device: out.device === null || out.device === undefined ? null : String(out.device),
-      createdAt: asDate(out.created_at),
-      lastSeenAt: asDate(out.last_seen_at),
-      idleExpiresAt: asDate(out.idle_expires_at),
-      absoluteExpiresAt: asDate(out.absolute_expires_at),
-    },
+    sessionId,
+    sessionHash: asString(asTrimmed(row.session_hash)),
+    customerId: asString(row.customer_id),
+    accountId: asString(row.account_id),
+    bankId: asString(row.bank_id),
+    role: asString(row.role) as Role,
+    device: asTrimmed(row.device),
+    createdAt: asDate(row.created_at),
+    lastSeenAt: asDate(row.last_seen_at),
+    idleExpiresAt: asDate(row.idle_expires_at),
+    absoluteExpiresAt: asDate(row.absolute_expires_at),
   };
 }
 

@@ -48,6 +48,13 @@ export const statements = {
      ORDER BY e.entry_id DESC
      FETCH FIRST ? ROWS ONLY`),
 
+  // The read path of session resolution between idle-clock writes (auth/session.ts):
+  // a primary-key read, the cheapest thing a host can answer.
+  sessionRead: statement('session.read', `
+    SELECT session_hash, customer_id, account_id, bank_id, role, device, created_at,
+           last_seen_at, idle_expires_at, absolute_expires_at
+      FROM host_session WHERE session_id = ?`),
+
   scratchpadGet: statement('scratchpad.get', `
     SELECT scratchpad FROM host_session WHERE session_id = ?`),
   scratchpadPut: statement('scratchpad.put', `
