@@ -8,12 +8,12 @@
 // alternated over BENCH_ROUNDS rounds: the table shows each side's median run,
 // the closing line the median of the per-round ratios.
 import autocannon, { type Result } from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { familyOf, freePort, launch, rssMb, startService, stop, waitFor, type LocalService } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -36,28 +36,6 @@ interface Row {
   hostCalls?: number;
   sessionWrites?: number;
   rssMb: number;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
 }
 
 const TICKS_PER_SECOND = 100;
@@ -83,29 +61,6 @@ function cpuBetween(before: Map<number, number>, after: Map<number, number>): nu
   let seconds = 0;
   for (const [pid, used] of after) seconds += used - (before.get(pid) ?? 0);
   return seconds;
-}
-
-function familyOf(root: number): Set<number> {
-  const pids = new Set([root]);
-  try {
-    for (const line of readFileSync(`/proc/${root}/task/${root}/children`, 'utf8').trim().split(/\s+/)) if (line) pids.add(Number(line));
-  } catch { /* no children */ }
-  return pids;
-}
-
-/** RSS of a process and its children (the workers of a cluster), in MiB. */
-function rssMb(pid: number): number {
-  const pids = [pid];
-  try {
-    for (const line of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) if (line) pids.push(Number(line));
-  } catch { /* no children */ }
-  let kb = 0;
-  for (const p of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    } catch { /* gone */ }
-  }
-  return Math.round(kb / 1024);
 }
 
 /** One GET on a fresh connection, so the kernel may hand it to any worker of a cluster. */
@@ -215,25 +170,15 @@ async function sessions(base: string, count: number): Promise<string[]> {
   return tokens;
 }
 
-async function startService(dbUrl: string, workers: number): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = launch(['--import', 'tsx', 'app/server.ts'], {
-    DB_URL: dbUrl, PORT: String(port), WORKERS: String(workers), JWT_SECRET: SECRET, NODE_ENV: 'development',
-    DEMO_DATA: 'true', LOGIN_RATE_PER_MINUTE: '100000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    DB_POOL_SIZE: '10',
+function startBenchService(dbUrl: string, workers: number): Promise<LocalService> {
+  return startService({
+    DB_URL: dbUrl, WORKERS: String(workers), JWT_SECRET: SECRET, NODE_ENV: 'development', DEMO_DATA: 'true',
+    LOGIN_RATE_PER_MINUTE: '100000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', DB_POOL_SIZE: '10',
   });
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(`${base}/health/ready`);
-  return { base, child };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 async function serviceScenarios(dbUrl: string, label: string): Promise<Row[]> {
-  const { base, child } = await startService(dbUrl, 1);
+  const { base, child } = await startBenchService(dbUrl, 1);
   try {
     const target: Target = { pid: child.pid!, workers: 1, metricsBase: base };
     const tokens = await sessions(base, SESSIONS);
@@ -262,12 +207,12 @@ let pairedRatio: { rps: number; p99: number } | undefined;
 const median = (rows: Row[]) => [...rows].sort((a, b) => a.rps - b.rps)[Math.floor(rows.length / 2)];
 
 async function comparison(dbUrl: string): Promise<Row[]> {
-  const service = await startService(dbUrl, 2);
+  const service = await startBenchService(dbUrl, 2);
   const port = await freePort();
   const baseline = launch(['--import', 'tsx', 'bench/baseline.ts'], { DB_URL: dbUrl, PORT: String(port), JWT_SECRET: SECRET, BASELINE_WORKERS: '2' });
   try {
     const baselineBase = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !(await fetch(`${baselineBase}/x`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(`${baselineBase}/x`, () => true); // any answer: it listens
     const tokens = await sessions(service.base, SESSIONS);
     const path = '/api/sample/employee/000010';
     const runs: { service: Row[]; baseline: Row[] } = { service: [], baseline: [] };

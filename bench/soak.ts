@@ -3,12 +3,11 @@
 // request failed and neither RSS nor open file descriptors grew past a
 // margin between the end of a warm-up and a few seconds after the load.
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rssMb, startService, stop } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -17,13 +16,6 @@ const SECRET = 'soak-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const RSS_GROWTH = 1.25;
 const FD_GROWTH = 8;
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,15 +45,11 @@ async function traffic(base: string, tokens: string[], seconds: number): Promise
 }
 
 async function soak(label: string, dbUrl: string): Promise<boolean> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-    env: { ...process.env, DB_URL: dbUrl, PORT: String(port), JWT_SECRET: SECRET, DEMO_DATA: 'true', LOG_LEVEL: 'warn',
-      LOGIN_RATE_PER_MINUTE: '100000', SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const { base, child } = await startService({
+    DB_URL: dbUrl, JWT_SECRET: SECRET, DEMO_DATA: 'true', LOG_LEVEL: 'warn', LOGIN_RATE_PER_MINUTE: '100000',
+    SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600',
   });
-  const base = `http://127.0.0.1:${port}`;
   try {
-    for (let i = 0; i < 300 && !(await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)); i++) await pause(100);
     const tokens: string[] = [];
     for (const [account, pin] of [['100000001', '12345'], ['100000001', '12345'], ['100000001', '12345'], ['100000001', '12345']]) {
       const response = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account, pin }) });
@@ -74,12 +62,11 @@ async function soak(label: string, dbUrl: string): Promise<boolean> {
     await pause(3000);
     const [rssAfter, fdsAfter] = [rssMb(child.pid!), openFds(child.pid!)];
     const ok = warm.failures === 0 && load.failures === 0 && rssAfter <= rssBefore * RSS_GROWTH && fdsAfter <= fdsBefore + FD_GROWTH;
-    console.log(`${label}: ${load.requests} requests in ${SECONDS} s, ${load.failures} failed; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB; `
+    console.log(`${label}: ${load.requests} requests in ${SECONDS} s, ${load.failures} failed; RSS ${rssBefore} → ${rssAfter} MiB; `
       + `open fds ${fdsBefore} → ${fdsAfter}: ${ok ? 'ok' : 'FAILED'}`);
     return ok;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await stop(child);
   }
 }
 

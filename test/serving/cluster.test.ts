@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { get } from 'node:http';
 import { createPgDatabase, TEST_HOST, TEST_SECRET } from '../support/host.js';
 import { spawnChild, type Child } from '../support/child.js';
-import { freePort } from '../support/own-postgres.js';
+import { freePort } from '../../scripts/local-service.js';
 import { ALICE } from '../support/app.js';
 
 /** One request on a fresh connection, so the kernel may hand it to either worker. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { resetHost } from '../support/host.js';
-import { freePort } from '../support/own-postgres.js';
+import { freePort } from '../../scripts/local-service.js';
 import { ALICE, request, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 

@@ -3,9 +3,9 @@
 // PostgreSQL binaries; as root, runs them as the postgres user.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/local-service.js';
 
 const PG_ROOT = '/usr/lib/postgresql';
 
@@ -14,15 +14,6 @@ export function postgresBinaries(): string | null {
   const version = readdirSync(PG_ROOT).sort().pop();
   const bin = version && join(PG_ROOT, version, 'bin');
   return bin && existsSync(join(bin, 'pg_ctl')) ? bin : null;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export class OwnPostgres {
