@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import helmet from 'koa-helmet';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { Auth } from '../auth/auth.js';
 import type { Host } from '../db/host.js';
@@ -14,11 +15,10 @@ import { mountDocs } from '../routes/docs.js';
 import { openApiDocument } from '../routes/document.js';
 import { employeeRoutes } from '../routes/employees.js';
 import { healthRoutes } from '../routes/health.js';
-import { metricsRoutes } from '../routes/metrics.js';
 import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
-import { accessLog, jsonBody, problemDetails, requestId, unmatched } from './middleware.js';
+import { accessLog, apiNoStore, jsonBody, problemDetails, requestId, strictTransportSecurity, unhandledError, unmatched } from './middleware.js';
 
 export interface AppOptions {
   config: Config;
@@ -36,12 +36,16 @@ export interface App {
   lifecycle: { draining: boolean };
   routes: RouteSpec[];
   document: object;
+  /** Serves GET /metrics on a listener of its own, never on the API port. */
+  metricsListener: RequestListener;
+  /** Releases what the app registered on its host (the host itself stays open). */
+  dispose(): void;
 }
 
 export const API_VERSION = '1.0.0';
 
 /** Every route module; a new resource is one more line here. */
-const ROUTE_MODULES = [healthRoutes, metricsRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
+const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
 
 export function createApp({ config, host, secret, clock = () => new Date(), logger }: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
@@ -57,7 +61,12 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
   });
   const metrics = new Metrics(host, auth);
   const lifecycle = { draining: false };
-  const deps: RouteDeps = { host, auth, clock, metrics, lifecycle };
+  const transferPolicy = {
+    maxFailures: config.loginMaxFailures, lockSeconds: config.loginLockSeconds,
+    payeeMaxFailures: config.payeeCheckMaxFailures, dailyAmount: config.transferDailyAmount,
+    dailyCount: config.transferDailyCount, stepUpAmount: config.stepUpAmount,
+  };
+  const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy };
   const routes = ROUTE_MODULES.flatMap((module) => module(deps));
   const document = openApiDocument(routes, API_VERSION);
 
@@ -65,11 +74,22 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
   mountRoutes(router, routes, deps);
   mountDocs(router, document);
 
-  const koa = new Koa({ proxy: config.trustProxy });
-  koa.silent = true; // errors are logged once, by problemDetails
+  // Behind TRUST_PROXY hops, the client address is the one the outermost
+  // trusted proxy saw: counted from the right of X-Forwarded-For, never the
+  // left, which the client writes.
+  const koa = new Koa({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
+  // Errors that escape problemDetails (a middleware before it, a failing
+  // response stream) are logged and answered here instead of Koa's text/plain.
+  koa.context.onerror = unhandledError(log);
+  koa.on('error', () => undefined); // Koa reports stream failures only when someone listens; onerror logs them
   // JSON responses load nothing: the strictest policy. /docs sets its own (routes/docs.ts).
-  koa.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
+  koa.use(helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    strictTransportSecurity: false, // HTTPS responses only: strictTransportSecurity below
+  }));
+  koa.use(strictTransportSecurity);
   koa.use(requestId);
+  koa.use(apiNoStore);
   koa.use(accessLog(log));
   koa.use(metrics.middleware());
   koa.use(problemDetails(log));
@@ -77,5 +97,5 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
   koa.use(jsonBody());
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, auth, metrics, lifecycle, routes, document };
+  return { koa, auth, metrics, lifecycle, routes, document, metricsListener: metrics.listener(), dispose: metrics.dispose };
 }

@@ -7,6 +7,12 @@ export interface Config {
   host: string;
   dbUrl: string;
   dbPoolSize: number;
+  /** `auto`: start-up applies missing migrations; `check`: it only verifies them (DDL via `npm run db:migrate`). */
+  dbMigrate: 'auto' | 'check';
+  /** A statement running longer fails (503); enforced by the host. */
+  dbStatementTimeoutSeconds: number;
+  /** A statement waiting longer for a row lock fails (503). */
+  dbLockTimeoutSeconds: number;
   /** Unset in development: the server entry generates one and keeps it beside the data. */
   jwtSecret: string | undefined;
   jwtRotationSeconds: number;
@@ -17,10 +23,20 @@ export interface Config {
   loginRatePerMinute: number;
   /** scrypt cost parameter N for PIN digests; part of every stored digest. */
   pinKdfCost: number;
+  /** Failed payee checks (unknown or foreign-bank targets) a customer may make per UTC day. */
+  payeeCheckMaxFailures: number;
+  /** Per customer and UTC day, enforced on the host. Decimal string. */
+  transferDailyAmount: string;
+  transferDailyCount: number;
+  /** Transfers above this amount need the PIN again (decimal string). */
+  stepUpAmount: string;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   workers: number;
-  trustProxy: boolean;
+  /** Proxies in front of this service whose X-Forwarded-For entries are trusted (0: none, use the socket address). */
+  trustProxyHops: number;
+  /** /metrics is served on this separate listener only (never on the API port); null: not served. */
+  metrics: { host: string; port: number } | null;
   demoData: boolean;
   purgeIntervalSeconds: number;
   auditRetentionDays: number;
@@ -45,6 +61,35 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function choice<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((candidate) => candidate === raw);
+  if (found === undefined) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return found;
+}
+
+/** TRUST_PROXY: false/0 (no proxy), true (one: the load balancer in front), or how many hops to trust. */
+function trustedHops(env: Env): number {
+  const raw = env.TRUST_PROXY;
+  if (raw === 'true') return 1;
+  if (raw === 'false') return 0;
+  return integer(env, 'TRUST_PROXY', 0, 0, 10);
+}
+
+function metricsListener(env: Env): Config['metrics'] {
+  if (env.METRICS_PORT === 'off') return null;
+  return { host: env.METRICS_HOST || '127.0.0.1', port: integer(env, 'METRICS_PORT', 9464, 0, 65_535) };
+}
+
+/** A positive amount of money as a decimal string with at most two places ("10000", "500.00"). */
+function money(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,13}(\.\d{1,2})?$/.test(raw) || Number(raw) <= 0) throw new ConfigError(name, `must be a positive amount like 500.00, got "${raw}"`);
+  return Number(raw).toFixed(2);
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -102,6 +147,10 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '127.0.0.1',
     dbUrl,
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
+    // Db2 shops deploy DDL themselves and grant the application EXECUTE only.
+    dbMigrate: choice(env, 'DB_MIGRATE', dbUrl.startsWith('db2://') ? 'check' : 'auto', ['auto', 'check'] as const),
+    dbStatementTimeoutSeconds: integer(env, 'DB_STATEMENT_TIMEOUT_SECONDS', 10, 1, 3600),
+    dbLockTimeoutSeconds: integer(env, 'DB_LOCK_TIMEOUT_SECONDS', 5, 1, 3600),
     jwtSecret,
     jwtRotationSeconds: integer(env, 'JWT_ROTATION_SECONDS', 3600, 1, 30 * DAY),
     sessionIdleSeconds,
@@ -110,10 +159,15 @@ export function loadConfig(env: Env = process.env): Config {
     loginLockSeconds: integer(env, 'LOGIN_LOCK_SECONDS', 900, 1, 30 * DAY),
     loginRatePerMinute: integer(env, 'LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
     pinKdfCost,
+    payeeCheckMaxFailures: integer(env, 'PAYEE_CHECK_MAX_FAILURES', 10, 1, 10_000),
+    transferDailyAmount: money(env, 'TRANSFER_DAILY_AMOUNT', '10000.00'),
+    transferDailyCount: integer(env, 'TRANSFER_DAILY_COUNT', 100, 1, 1_000_000),
+    stepUpAmount: money(env, 'STEP_UP_AMOUNT', '1000.00'),
     tlsCert,
     tlsKey,
     workers,
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxyHops: trustedHops(env),
+    metrics: metricsListener(env),
     demoData: boolean(env, 'DEMO_DATA', !production),
     purgeIntervalSeconds: integer(env, 'PURGE_INTERVAL_SECONDS', 60, 1, DAY),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500),

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), one registry per app: request counts and
 // latency by route and status (one histogram), host round trips by procedure
 // or statement, pool usage, session touches and the singleflight's savings.
+import type { RequestListener } from 'node:http';
 import type { Context, Next } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Auth } from '../auth/auth.js';
@@ -8,6 +9,8 @@ import type { Host } from '../db/host.js';
 
 export class Metrics {
   readonly registry = new Registry();
+  /** Stops counting this host's calls (the app is done with the host). */
+  readonly dispose: () => void;
   /** Its _count series is the request count by route and status: one observation per request. */
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
@@ -28,7 +31,7 @@ export class Metrics {
     });
     // Labelled children are looked up once per name, not hashed on every call.
     const perName = new Map<string, { ok: Counter.Internal; error: Counter.Internal; latency: Histogram.Internal<'name'> }>();
-    host.onCall((name, seconds, failed) => {
+    this.dispose = host.onCall((name, seconds, failed) => {
       let series = perName.get(name);
       if (!series) {
         series = { ok: hostCalls.labels(name, 'ok'), error: hostCalls.labels(name, 'error'), latency: hostLatency.labels(name) };
@@ -68,6 +71,23 @@ export class Metrics {
 
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * GET /metrics for Prometheus, on a listener of its own (METRICS_HOST and
+   * METRICS_PORT, loopback by default): the API port never serves it.
+   */
+  listener(): RequestListener {
+    return (request, response) => {
+      if (request.method !== 'GET' || request.url !== '/metrics') {
+        response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+        return;
+      }
+      this.text().then(
+        (text) => response.writeHead(200, { 'Content-Type': this.contentType, 'Cache-Control': 'no-store' }).end(text),
+        () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n'),
+      );
+    };
   }
 
   middleware() {

@@ -18,6 +18,28 @@ export async function requestId(ctx: Context, next: Next): Promise<void> {
   await next();
 }
 
+/**
+ * HSTS on HTTPS responses only (RFC 6797 §7.2: a plain-HTTP answer must not
+ * carry it). Behind a TLS-terminating balancer, ctx.secure follows its
+ * X-Forwarded-Proto when TRUST_PROXY is set.
+ */
+export async function strictTransportSecurity(ctx: Context, next: Next): Promise<void> {
+  if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  await next();
+}
+
+/**
+ * Every /api answer may carry account, session, transfer, audit or employee
+ * data: no shared or private cache may keep it (Pragma for HTTP/1.0 proxies).
+ */
+export async function apiNoStore(ctx: Context, next: Next): Promise<void> {
+  if (ctx.path.startsWith('/api/')) {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+  }
+  await next();
+}
+
 /** The one place errors become responses: problem+json, never a stack or a driver message. */
 export function problemDetails(logger: Logger) {
   return async function problemDetailsMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -34,6 +56,37 @@ export function problemDetails(logger: Logger) {
       ctx.body = problemBody(error, ctx.state.requestId);
       ctx.type = 'application/problem+json';
     }
+  };
+}
+
+/**
+ * Koa's last resort (ctx.onerror) for what escapes problemDetails: an error in
+ * a middleware before it, or a response stream that fails. Logged once with
+ * the request id; answered as problem+json while nothing has been sent, else
+ * the connection is cut so the client sees a broken response, not a hang.
+ */
+export function unhandledError(logger: Logger) {
+  return function onerror(this: Context, thrown: unknown): void {
+    if (thrown === null || thrown === undefined) return;
+    const error = toAppError(thrown);
+    logger.error({ err: thrown, requestId: this.state.requestId, route: this.state.route }, 'request failed outside the error mapper');
+    const { res } = this;
+    if (res.headersSent || !this.writable) {
+      res.destroy();
+      return;
+    }
+    const requestId = typeof this.state.requestId === 'string' ? this.state.requestId : randomUUID();
+    const body = JSON.stringify(problemBody(error, requestId));
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.writeHead(error.status, {
+      ...error.headers,
+      'Content-Type': 'application/problem+json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+      'X-Content-Type-Options': 'nosniff',
+      'X-Request-Id': requestId,
+    }).end(body);
   };
 }
 

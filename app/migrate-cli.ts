@@ -1,21 +1,28 @@
 // `npm run db:migrate`: applies the migrations of the host DB_URL names (the
 // PostgreSQL files for pglite:/postgres://, the SQL PL files for db2://) and
 // prints what it did. With DEMO_DATA=true a new host also gets the demo data.
+// This is the one command that runs DDL: the service itself only checks the
+// schema version unless DB_MIGRATE=auto.
+import { pinDigesterFor } from '../auth/pin.js';
 import { migrate } from '../db/migrate.js';
 import { openHost } from '../db/open.js';
-import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { resolveSecret } from './secret.js';
+import { hostOptions } from './server.js';
+
+/** DDL may wait on another instance's migration (its marker's lock) and take long on a big host: generous bounds. */
+const MIGRATION_TIMEOUT_MS = 10 * 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const host = await openHost(config.dbUrl);
+  const host = await openHost(config.dbUrl, {
+    ...hostOptions(config, createLogger(config.logLevel)),
+    statementTimeoutMs: MIGRATION_TIMEOUT_MS, lockTimeoutMs: MIGRATION_TIMEOUT_MS, acquireTimeoutMs: 30_000,
+  });
   try {
     const seed = config.demoData && process.env.DEMO_DATA === 'true';
-    const pinDigest = seed
-      ? createApp({ config, host, secret: (await resolveSecret(config)).secret, logger: createLogger('silent') }).auth.pinDigest
-      : undefined;
+    const pinDigest = seed ? pinDigesterFor((await resolveSecret(config)).secret, config.pinKdfCost) : undefined;
     const result = await migrate(host, { seedDemoData: pinDigest });
     console.log(`${host.description}: ${result.applied.length ? `applied ${result.applied.join(', ')}` : 'already up to date'}`
       + (result.seeded ? '; demo data seeded' : ''));

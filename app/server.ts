@@ -8,8 +8,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Host } from '../db/host.js';
-import { migrate, type MigrateResult } from '../db/migrate.js';
-import { openHost } from '../db/open.js';
+import { checkSchema, migrate, type MigrateResult } from '../db/migrate.js';
+import { openHost, type HostOptions } from '../db/open.js';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -20,9 +20,11 @@ export interface Running {
   server: Server;
   app: App;
   url: string;
+  /** Where GET /metrics answers, when it is served. */
+  metricsUrl: string | null;
   /** What start-up did to the host: migrations applied, demo data seeded. */
   migrated: MigrateResult;
-  /** Drains: readiness 503, no new connections, in-flight requests finish (bounded), host closed. */
+  /** Drains: readiness 503, no new connections, in-flight requests finish (bounded), the host closed if start() opened it. */
   stop(): Promise<void>;
 }
 
@@ -43,49 +45,94 @@ function listen(config: Config, app: App): Server {
   }, handler);
 }
 
+export function hostOptions(config: Config, logger: Logger): HostOptions {
+  return {
+    poolSize: config.dbPoolSize, acquireTimeoutMs: 1000,
+    statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000, lockTimeoutMs: config.dbLockTimeoutSeconds * 1000,
+    onIdleError: (error) => logger.warn({ err: error }, 'idle host connection failed'),
+    onWarning: (warning) => logger.warn({ warning }, 'host completed a statement with a warning'),
+  };
+}
+
+async function listenOn(server: Server, port: number, address: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  return typeof bound === 'object' && bound ? bound.port : port;
+}
+
+/** Migrations: applied at start-up (DB_MIGRATE=auto) or only checked, so the application user needs no DDL authority. */
+async function prepareHost(config: Config, host: Host, app: App): Promise<MigrateResult> {
+  if (config.dbMigrate === 'auto') return migrate(host, { seedDemoData: config.demoData ? app.auth.pinDigest : undefined });
+  await checkSchema(host);
+  return { applied: [], seeded: false };
+}
+
 export async function start(config: Config, options: StartOptions = {}): Promise<Running> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const host = options.host ?? await openHost(config.dbUrl, {
-    poolSize: config.dbPoolSize, acquireTimeoutMs: 1000, statementTimeoutMs: 10_000,
-    onIdleError: (error) => logger.warn({ err: error }, 'idle host connection failed'),
-  });
+  // Whoever opens the host closes it: a host passed in stays open after stop().
+  if (options.host) return serve(config, options.host, options, logger, async () => undefined);
+  const host = await openHost(config.dbUrl, hostOptions(config, logger));
+  try {
+    return await serve(config, host, options, logger, () => host.close());
+  } catch (error) {
+    await host.close().catch(() => undefined); // releases the data folder and the pool it opened
+    throw error;
+  }
+}
+
+async function serve(
+  config: Config, host: Host, options: StartOptions, logger: Logger, closeHost: () => Promise<void>,
+): Promise<Running> {
   const { secret, source } = await resolveSecret(config);
   if (source !== 'JWT_SECRET') logger.warn({ source }, 'using a development secret; set JWT_SECRET in production');
   const app = createApp({ config, host, secret, logger });
-  const migrated = await migrate(host, { seedDemoData: config.demoData ? app.auth.pinDigest : undefined });
+  const migrated = await prepareHost(config, host, app);
   logger.info({ host: host.description, ...migrated }, 'host ready');
 
+  const server = listen(config, app);
+  const port = await listenOn(server, config.port, config.host);
+  const url = `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`;
+  const metricsServer = config.metrics ? createHttpServer(app.metricsListener) : null;
+  let metricsUrl: string | null = null;
+  if (metricsServer && config.metrics) {
+    try {
+      metricsUrl = `http://${config.metrics.host}:${await listenOn(metricsServer, config.metrics.port, config.metrics.host)}/metrics`;
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   const stopPurge = options.purge === false ? () => undefined : startPurgeTimer(host, {
     intervalSeconds: config.purgeIntervalSeconds, auditRetentionDays: config.auditRetentionDays,
-    clock: () => new Date(), logger,
+    lockSeconds: config.loginLockSeconds, clock: () => new Date(), logger,
   });
-  const server = listen(config, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`;
-  logger.info({ url, docs: `${url}/docs` }, 'listening');
+  logger.info({ url, docs: `${url}/docs`, metrics: metricsUrl }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       app.lifecycle.draining = true;
       stopPurge();
+      metricsServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections(); // whatever outlived the grace period
       await closed;
-      await host.close();
+      app.dispose();
+      await closeHost();
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { server, app, url, migrated, stop };
+  return { server, app, url, metricsUrl, migrated, stop };
 }
 
 /** SIGTERM/SIGINT: drain, then exit 0 (1 if draining failed). */

@@ -92,6 +92,7 @@ export class Auth {
       account: credentials.account,
       pinDigest,
       device: credentials.device,
+      jkt: null,
       now,
       idleSeconds: this.options.idleSeconds,
       absoluteSeconds: this.options.absoluteSeconds,

@@ -22,7 +22,8 @@ export type Resolution =
   | { status: 'invalid_token'; reason: string }
   | { status: 'session_expired' };
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer). */
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /** Sessions whose last idle-clock write this instance remembers; the oldest entries are forgotten first. */
 const REMEMBERED_SESSIONS = 100_000;
 
@@ -42,11 +43,11 @@ export class SessionResolver {
   ) {}
 
   async resolve(authorization: string, context: RequestContext, now: Date): Promise<Resolution> {
-    const match = BEARER.exec(authorization);
-    if (!match) return { status: 'invalid_token', reason: 'no bearer token' };
+    const token = BEARER.exec(authorization)?.[1];
+    if (!token) return { status: 'invalid_token', reason: 'no bearer token' };
     let sessionId: string;
     try {
-      sessionId = await verifyToken(this.keys, match[1], now);
+      sessionId = await verifyToken(this.keys, token, now);
     } catch (error) {
       return { status: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
     }

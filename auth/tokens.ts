@@ -7,6 +7,8 @@ import type { KeyRing } from './keyring.js';
 export const TOKEN_ISSUER = 'host-session-api';
 export const TOKEN_AUDIENCE = 'host-session-api';
 const ALGORITHM = 'HS256';
+/** How far ahead of this instance's clock another instance's may run (NTP keeps them far closer). */
+const CLOCK_SKEW_SECONDS = 5;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export async function issueToken(keys: KeyRing, sessionId: string, now: Date, expiresAt: Date): Promise<string> {
@@ -44,6 +46,8 @@ export async function verifyToken(keys: KeyRing, token: string, now: Date): Prom
       },
     );
     if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw new TokenRejected('bad sid');
+    // jose checks iat only against a maximum age: a token from the future is forged or from a broken clock.
+    if (typeof payload.iat !== 'number' || payload.iat > now.getTime() / 1000 + CLOCK_SKEW_SECONDS) throw new TokenRejected('iat in the future');
     return payload.sid;
   } catch (error) {
     if (error instanceof TokenRejected) throw error;

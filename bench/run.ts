@@ -86,10 +86,10 @@ async function counters(base: string, workers: number): Promise<Record<string, n
   const sums: Record<string, number> = {};
   for (const text of latest.values()) {
     // Label values may hold braces (route="GET /api/sample/employee/{empno}"): match to the last "} ".
-    for (const match of text.matchAll(/^(host_calls_total|session_touches_total|http_request_duration_seconds_count)\{(.*)\} (\d+)$/gm)) {
-      if (match[2].includes('route="GET /metrics"')) continue; // the scrapes themselves
-      const name = match[1] === 'host_calls_total' ? `host:${/name="([^"]+)"/.exec(match[2])?.[1]}` : match[1];
-      sums[name] = (sums[name] ?? 0) + Number(match[3]);
+    for (const [, metric = '', labels = '', value] of text.matchAll(/^(host_calls_total|session_touches_total|http_request_duration_seconds_count)\{(.*)\} (\d+)$/gm)) {
+      if (labels.includes('route="GET /metrics"')) continue; // the scrapes themselves
+      const name = metric === 'host_calls_total' ? `host:${/name="([^"]+)"/.exec(labels)?.[1]}` : metric;
+      sums[name] = (sums[name] ?? 0) + Number(value);
     }
   }
   return sums;
@@ -204,7 +204,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 let pairedRatio: { rps: number; p99: number } | undefined;
 
 /** The run with the median requests/s: one noisy round (a busy neighbour on a shared machine) cannot decide. */
-const median = (rows: Row[]) => [...rows].sort((a, b) => a.rps - b.rps)[Math.floor(rows.length / 2)];
+function median(rows: Row[]): Row {
+  const row = [...rows].sort((a, b) => a.rps - b.rps)[Math.floor(rows.length / 2)];
+  if (!row) throw new Error('no runs to take a median of');
+  return row;
+}
+
+/** The middle value (the upper one of an even count). */
+function middle(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+}
 
 async function comparison(dbUrl: string): Promise<Row[]> {
   const service = await startBenchService(dbUrl, 2);
@@ -226,13 +235,13 @@ async function comparison(dbUrl: string): Promise<Row[]> {
         hostCalls: 2, sessionWrites: 0,
       });
     }
-    const pairs = runs.service.map((service, i) => ({ rps: service.rps / runs.baseline[i].rps, p99: service.p99 / runs.baseline[i].p99 }));
+    const pairs = runs.service.flatMap((service, i) => {
+      const baseline = runs.baseline[i];
+      return baseline ? [{ rps: service.rps / baseline.rps, p99: service.p99 / baseline.p99 }] : [];
+    });
     console.log(`rounds (req/s): service ${runs.service.map((r) => r.rps).join(', ')}; baseline ${runs.baseline.map((r) => r.rps).join(', ')}`);
     console.log(`per round, service / baseline: ${pairs.map((p) => `${(100 * p.rps).toFixed(0)}% p99 ${p.p99.toFixed(2)}×`).join('; ')}`);
-    pairedRatio = {
-      rps: [...pairs.map((p) => p.rps)].sort((a, b) => a - b)[Math.floor(pairs.length / 2)],
-      p99: [...pairs.map((p) => p.p99)].sort((a, b) => a - b)[Math.floor(pairs.length / 2)],
-    };
+    pairedRatio = { rps: middle(pairs.map((p) => p.rps)), p99: middle(pairs.map((p) => p.p99)) };
     return [median(runs.service), median(runs.baseline)];
   } finally {
     await stop(service.child);

@@ -1,9 +1,9 @@
 // Accounts, the ledger and transfers. Ownership is part of every statement's
 // key, so another customer's account reads exactly like a missing one.
-import type { Host, HostValue, Row } from './host.js';
-import type { RequestContext } from './sessions.js';
+import type { CallContext, Host, HostValue, Row } from './host.js';
+import { auditArgs, type RequestContext } from './sessions.js';
 import { statements } from './statements.js';
-import { asDate, asMoney, asNumber, asString, asTrimmed, unexpectedStatus } from './values.js';
+import { asDate, asMoney, asNumber, asString, asTrimmed, nextKey, outcomeOf } from './values.js';
 
 export interface Account {
   accountId: string;
@@ -22,8 +22,8 @@ export interface LedgerEntry {
   reference: string | null;
 }
 
-export async function listAccounts(host: Host, customerId: string): Promise<Account[]> {
-  const rows = await host.query(statements.accountsOfCustomer, [customerId]);
+export async function listAccounts(host: Host, customerId: string, context?: CallContext): Promise<Account[]> {
+  const rows = await host.query(statements.accountsOfCustomer, [customerId], context);
   return rows.map((row) => ({
     accountId: asString(row.account_id),
     bankId: asString(row.bank_id),
@@ -41,16 +41,16 @@ const NEWEST = '9223372036854775807';
  * Null when the account does not exist or is not the customer's.
  */
 export async function ledgerPage(
-  host: Host, customerId: string, accountId: string, limit: number, before: string | null,
+  host: Host, customerId: string, accountId: string, limit: number, before: string | null, context?: CallContext,
 ): Promise<{ items: LedgerEntry[]; nextBefore: string | null } | null> {
   // One more row than asked tells whether a next page exists, at no extra round trip.
-  const rows = await host.query(statements.ledgerPage, [before ?? NEWEST, accountId, customerId, limit + 1]);
+  const rows = await host.query(statements.ledgerPage, [before ?? NEWEST, accountId, customerId, limit + 1], context);
   if (rows.length === 0) return null;
   const entries = rows.filter((row) => row.entry_id !== null);
   const page = entries.slice(0, limit);
   return {
     items: page.map(toLedgerEntry),
-    nextBefore: entries.length > limit ? String(page[page.length - 1].entry_id) : null,
+    nextBefore: nextKey(page, entries.length > limit, 'entry_id'),
   };
 }
 
@@ -65,8 +65,13 @@ function toLedgerEntry(row: Row): LedgerEntry {
   };
 }
 
+/** How a transfer was authorised, for the audit row: the method and a digest of its proof, never the proof. */
+export type AuthMethod = 'bearer' | 'signed' | 'signed+pin' | 'bearer+pin';
+
 export interface TransferInput extends RequestContext {
   customerId: string;
+  /** The account number the session logged in with: its PIN is the step-up's, under its lockout. */
+  loginAccount: string;
   sessionBankId: string;
   sessionHash: string;
   device: string | null;
@@ -78,7 +83,24 @@ export interface TransferInput extends RequestContext {
   toAccount: string;
   amount: string;
   reference: string | null;
+  /** The currency the device signed, checked against the account's on the host; null when unsigned. */
+  signedCurrency: string | null;
+  authMethod: AuthMethod;
+  /** SHA-256 (hex) of the device's signature, when signed. */
+  authDigest: string | null;
+  /** The step-up PIN's digest, when the amount needs one. */
+  pinDigest: string | null;
+  limits: TransferLimits;
   now: Date;
+}
+
+/** What the host enforces per customer (configuration, passed on every call so every instance agrees). */
+export interface TransferLimits {
+  maxFailures: number;
+  lockSeconds: number;
+  payeeMaxFailures: number;
+  dailyAmount: string;
+  dailyCount: number;
 }
 
 export interface Transfer {
@@ -91,33 +113,37 @@ export interface Transfer {
   bookedAt: Date;
 }
 
-export type TransferRejection =
-  | 'bank_mismatch' | 'not_found' | 'unknown_account' | 'currency_mismatch'
-  | 'insufficient_funds' | 'idempotency_key_reused' | 'same_account' | 'invalid_amount';
+/** Procedure status → outcome, in the catalogue's order (pg/migrations/006). */
+const OUTCOMES = [
+  'booked', 'replayed', 'bank_mismatch', 'not_found', 'unknown_account', 'currency_mismatch',
+  'insufficient_funds', 'idempotency_key_reused', 'same_account', 'invalid_amount',
+  'payee_checks_exhausted', 'limit_exceeded', 'step_up_failed', 'account_locked', 'signature_mismatch',
+] as const;
+
+export type TransferRejection = Exclude<(typeof OUTCOMES)[number], 'booked' | 'replayed'>;
 
 export type TransferOutcome =
-  | { status: 'booked' | 'replayed'; transfer: Transfer }
-  | { status: TransferRejection };
-
-const REJECTIONS: Record<number, TransferRejection> = {
-  2: 'bank_mismatch', 3: 'not_found', 4: 'unknown_account', 5: 'currency_mismatch',
-  6: 'insufficient_funds', 7: 'idempotency_key_reused', 8: 'same_account', 9: 'invalid_amount',
-};
+  | { status: 'booked'; transfer: Transfer }
+  | { status: 'replayed'; transfer: Transfer }
+  | { status: TransferRejection; retryAfterSeconds: number };
 
 export async function transfer(host: Host, input: TransferInput): Promise<TransferOutcome> {
   const args: Record<string, HostValue> = {
-    customer_id: input.customerId, session_bank_id: input.sessionBankId, bank_id: input.bankId,
-    idempotency_key: input.idempotencyKey, request_digest: input.requestDigest,
+    customer_id: input.customerId, login_account: input.loginAccount, session_bank_id: input.sessionBankId,
+    bank_id: input.bankId, idempotency_key: input.idempotencyKey, request_digest: input.requestDigest,
     transfer_id: input.transferId, from_account: input.fromAccount, to_account: input.toAccount,
-    amount: input.amount, reference: input.reference, now: input.now,
-    request_id: input.requestId, client_address: input.clientAddress, device: input.device,
-    session_hash: input.sessionHash,
+    amount: input.amount, reference: input.reference, signed_currency: input.signedCurrency,
+    auth_method: input.authMethod, auth_digest: input.authDigest, pin_digest: input.pinDigest,
+    max_failures: input.limits.maxFailures, lock_seconds: input.limits.lockSeconds,
+    payee_max_failures: input.limits.payeeMaxFailures, daily_amount_limit: input.limits.dailyAmount,
+    daily_count_limit: input.limits.dailyCount, now: input.now, ...auditArgs(input),
+    device: input.device, session_hash: input.sessionHash,
   };
-  const out = await host.call('transfer', args);
-  const status = asNumber(out.status);
-  if (status !== 0 && status !== 1) return { status: REJECTIONS[status] ?? unexpectedStatus('transfer', status) };
+  const out = await host.call('transfer', args, input);
+  const status = outcomeOf('transfer', out.status, OUTCOMES);
+  if (status !== 'booked' && status !== 'replayed') return { status, retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
   return {
-    status: status === 0 ? 'booked' : 'replayed',
+    status,
     transfer: {
       transferId: asString(asTrimmed(out.transfer_id)),
       fromAccount: asString(out.from_account),

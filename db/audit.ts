@@ -1,7 +1,7 @@
 // Reading the audit trail (rows are written by the procedures themselves).
 import type { Host } from './host.js';
 import { statements } from './statements.js';
-import { asDate, asString, asTrimmed } from './values.js';
+import { asDate, asString, asTrimmed, nextKey } from './values.js';
 
 export interface AuditEntry {
   at: Date;
@@ -11,6 +11,7 @@ export interface AuditEntry {
   account: string | null;
   requestId: string | null;
   clientAddress: string | null;
+  traceId: string | null;
   device: string | null;
   detail: string | null;
 }
@@ -35,16 +36,17 @@ export async function auditPage(host: Host, query: AuditQuery): Promise<{ items:
   const page = rows.slice(0, query.limit);
   return {
     items: page.map((row) => ({
-      at: asDate(row.at),
+      at: asDate(row.logged_at),
       event: asString(row.event),
       outcome: asString(row.outcome),
       customerId: asTrimmed(row.customer_id),
       account: asTrimmed(row.account_id),
       requestId: asTrimmed(row.request_id),
       clientAddress: asTrimmed(row.client_address),
+      traceId: asTrimmed(row.trace_id),
       device: asTrimmed(row.device),
       detail: asTrimmed(row.detail),
     })),
-    nextBefore: rows.length > query.limit ? String(page[page.length - 1].audit_id) : null,
+    nextBefore: nextKey(page, rows.length > query.limit, 'audit_id'),
   };
 }

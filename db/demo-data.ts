@@ -21,6 +21,24 @@ export const demoLogins: readonly DemoLogin[] = [
   { account: '900000001', pin: '99999', customerId: 'C900', name: 'Staff', bankId: 'DEMOBANK1', role: 'staff', otherAccounts: [] },
 ];
 
+/** SAMPLE's departments: number, name, manager (empno, '' for none), administering department. */
+export const sampleDepartments: readonly [deptno: string, deptname: string, mgrno: string, admrdept: string][] = [
+  ['A00', 'SPIFFY COMPUTER SERVICE DIV.', '000010', 'A00'],
+  ['B01', 'PLANNING', '000020', 'A00'],
+  ['C01', 'INFORMATION CENTER', '000030', 'A00'],
+  ['D01', 'DEVELOPMENT CENTER', '', 'A00'],
+  ['D11', 'MANUFACTURING SYSTEMS', '000060', 'D01'],
+  ['D21', 'ADMINISTRATION SYSTEMS', '000070', 'D01'],
+  ['E01', 'SUPPORT SERVICES', '000050', 'A00'],
+  ['E11', 'OPERATIONS', '000090', 'E01'],
+  ['E21', 'SOFTWARE SUPPORT', '000100', 'E01'],
+  ['F22', 'BRANCH OFFICE F2', '', 'E01'],
+  ['G22', 'BRANCH OFFICE G2', '', 'E01'],
+  ['H22', 'BRANCH OFFICE H2', '', 'E01'],
+  ['I22', 'BRANCH OFFICE I2', '', 'E01'],
+  ['J22', 'BRANCH OFFICE J2', '', 'E01'],
+];
+
 type EmployeeSeed = [empno: string, firstnme: string, midinit: string, lastname: string,
   workdept: string, phoneno: string, hiredate: string, job: string, edlevel: number,
   sex: string, birthdate: string, salary: string, bonus: string, comm: string];

@@ -1,8 +1,8 @@
 // The SAMPLE EMPLOYEE table: reads are statements, writes are audited procedures.
-import type { Host, HostValue, Row } from './host.js';
-import type { RequestContext } from './sessions.js';
+import type { CallContext, Host, HostValue, Row } from './host.js';
+import { auditArgs, type RequestContext } from './sessions.js';
 import { statements } from './statements.js';
-import { asNumber, asOptionalMoney, asString, asTrimmed, unexpectedStatus } from './values.js';
+import { asNumber, asOneOf, asOptionalMoney, asString, asTrimmed, firstRow, outcomeOf } from './values.js';
 
 export interface Employee {
   empno: string;
@@ -14,21 +14,23 @@ export interface Employee {
   hireDate: string | null;
   job: string | null;
   edLevel: number;
-  sex: 'M' | 'F' | null;
+  sex: (typeof SEXES)[number] | null;
   birthDate: string | null;
   salary: string | null;
   bonus: string | null;
   comm: string | null;
 }
 
+export const SEXES = ['M', 'F'] as const;
+
 export type EmployeeFields = Omit<Employee, 'empno'>;
 
 /** Domain field → EMPLOYEE column, in the procedures' parameter order. */
-const COLUMNS: Record<keyof EmployeeFields, string> = {
-  firstName: 'firstnme', midInit: 'midinit', lastName: 'lastname', workDept: 'workdept',
-  phoneNo: 'phoneno', hireDate: 'hiredate', job: 'job', edLevel: 'edlevel', sex: 'sex',
-  birthDate: 'birthdate', salary: 'salary', bonus: 'bonus', comm: 'comm',
-};
+const COLUMNS = [
+  ['firstName', 'firstnme'], ['midInit', 'midinit'], ['lastName', 'lastname'], ['workDept', 'workdept'],
+  ['phoneNo', 'phoneno'], ['hireDate', 'hiredate'], ['job', 'job'], ['edLevel', 'edlevel'], ['sex', 'sex'],
+  ['birthDate', 'birthdate'], ['salary', 'salary'], ['bonus', 'bonus'], ['comm', 'comm'],
+] as const satisfies readonly (readonly [keyof EmployeeFields, string])[];
 
 function toEmployee(row: Row): Employee {
   return {
@@ -41,7 +43,7 @@ function toEmployee(row: Row): Employee {
     hireDate: asTrimmed(row.hiredate),
     job: asTrimmed(row.job),
     edLevel: asNumber(row.edlevel),
-    sex: asTrimmed(row.sex) as Employee['sex'],
+    sex: row.sex === null ? null : asOneOf(row.sex, SEXES, 'sex'),
     birthDate: asTrimmed(row.birthdate),
     salary: asOptionalMoney(row.salary),
     bonus: asOptionalMoney(row.bonus),
@@ -59,19 +61,19 @@ export interface EmployeeQuery {
 /** LIKE pattern for a case-insensitive prefix, with the user's % and _ taken literally. */
 const prefixPattern = (prefix: string): string => `${prefix.toUpperCase().replace(/[!%_]/g, '!$&')}%`;
 
-export async function listEmployees(host: Host, query: EmployeeQuery): Promise<{ items: Employee[]; total: number }> {
+export async function listEmployees(host: Host, query: EmployeeQuery, context?: CallContext): Promise<{ items: Employee[]; total: number }> {
   const dept = query.workDept ?? null;
   const pattern = query.lastNamePrefix === undefined ? null : prefixPattern(query.lastNamePrefix);
-  const rows = await host.query(statements.employeeList, [dept, dept, pattern, pattern, query.offset, query.limit]);
+  const rows = await host.query(statements.employeeList, [dept, dept, pattern, pattern, query.offset, query.limit], context);
   return {
-    total: rows.length === 0 ? 0 : asNumber(rows[0].total),
+    total: rows[0] ? asNumber(rows[0].total) : 0,
     items: rows.filter((row) => row.empno !== null).map(toEmployee),
   };
 }
 
-export async function getEmployee(host: Host, empno: string): Promise<Employee | null> {
-  const rows = await host.query(statements.employeeGet, [empno]);
-  return rows.length === 0 ? null : toEmployee(rows[0]);
+export async function getEmployee(host: Host, empno: string, context?: CallContext): Promise<Employee | null> {
+  const row = firstRow(await host.query(statements.employeeGet, [empno], context));
+  return row && toEmployee(row);
 }
 
 /** Who does a write, for the audit row the procedure writes with it. */
@@ -83,36 +85,38 @@ export interface Actor extends RequestContext {
 }
 
 const actorArgs = (actor: Actor): Record<string, HostValue> => ({
-  customer_id: actor.customerId, session_hash: actor.sessionHash, request_id: actor.requestId,
-  client_address: actor.clientAddress, device: actor.device, now: actor.now,
+  customer_id: actor.customerId, session_hash: actor.sessionHash, ...auditArgs(actor), device: actor.device, now: actor.now,
 });
 
 function columnArgs(fields: Partial<EmployeeFields>): Record<string, HostValue> {
-  const args: Record<string, HostValue> = {};
-  for (const [field, column] of Object.entries(COLUMNS)) {
-    args[column] = fields[field as keyof EmployeeFields] ?? null;
-  }
-  return args;
+  return Object.fromEntries(COLUMNS.map(([field, column]) => [column, fields[field] ?? null]));
 }
 
-/** 'created', or 'exists' when the empno is taken. */
-export async function createEmployee(host: Host, employee: Employee, actor: Actor): Promise<'created' | 'exists'> {
-  const out = await host.call('employee_create', { empno: employee.empno, ...columnArgs(employee), ...actorArgs(actor) });
-  return asNumber(out.status) === 0 ? 'created' : 'exists';
+/** The row as stored, or why there is none. */
+export type EmployeeWrite<Refusal extends string> =
+  | { status: 'done'; employee: Employee }
+  | (Refusal extends string ? { status: Refusal } : never); // one member per refusal, so checks narrow
+
+/** One call: the procedure inserts and answers the stored row (no read back). */
+export async function createEmployee(host: Host, employee: Employee, actor: Actor): Promise<EmployeeWrite<'exists' | 'unknown_department'>> {
+  const out = await host.call('employee_create', { empno: employee.empno, ...columnArgs(employee), ...actorArgs(actor) }, actor);
+  const status = outcomeOf('employee_create', out.status, ['done', 'exists', 'unknown_department'] as const);
+  return status === 'done' ? { status, employee: toEmployee(out) } : { status };
 }
 
+/** One call: only the fields present in `changes` change; the procedure answers the row as stored. */
 export async function updateEmployee(
   host: Host, empno: string, changes: Partial<EmployeeFields>, actor: Actor,
-): Promise<'updated' | 'not_found' | 'edlevel_decrease'> {
-  const changed = (Object.keys(changes) as (keyof EmployeeFields)[]).map((field) => COLUMNS[field].toUpperCase());
+): Promise<EmployeeWrite<'not_found' | 'edlevel_decrease' | 'unknown_department'>> {
+  const changed = COLUMNS.filter(([field]) => Object.hasOwn(changes, field)).map(([, column]) => column.toUpperCase());
   const out = await host.call('employee_update', {
     empno, fields: `,${changed.join(',')},`, ...columnArgs(changes), ...actorArgs(actor),
-  });
-  const status = asNumber(out.status);
-  return (['updated', 'not_found', 'edlevel_decrease'] as const)[status] ?? unexpectedStatus('employee_update', status);
+  }, actor);
+  const status = outcomeOf('employee_update', out.status, ['done', 'not_found', 'edlevel_decrease', 'unknown_department'] as const);
+  return status === 'done' ? { status, employee: toEmployee(out) } : { status };
 }
 
-export async function deleteEmployee(host: Host, empno: string, actor: Actor): Promise<boolean> {
-  const out = await host.call('employee_delete', { empno, ...actorArgs(actor) });
-  return asNumber(out.status) === 0;
+export async function deleteEmployee(host: Host, empno: string, actor: Actor): Promise<'deleted' | 'not_found' | 'referenced'> {
+  const out = await host.call('employee_delete', { empno, ...actorArgs(actor) }, actor);
+  return outcomeOf('employee_delete', out.status, ['deleted', 'not_found', 'referenced'] as const);
 }

@@ -15,6 +15,29 @@ export interface HostCallStats {
   pool?: { inUse: number; open: number; waiting: number; max: number };
 }
 
+/**
+ * Who a host call is made for. Drivers may show it to the host's operators
+ * (Db2 client information) and tracing may tag the call with it; it never
+ * changes what the call does.
+ */
+export interface CallContext {
+  requestId?: string;
+  /** The customer the session belongs to (Db2: client user). */
+  customerId?: string;
+  clientAddress?: string;
+  /** W3C trace id of the request (32 hex digits), when tracing is on. */
+  traceId?: string | null;
+}
+
+/** Work the host completed with a warning (Db2: SQL_SUCCESS_WITH_INFO): done, but worth a log line. */
+export interface HostWarning {
+  /** Procedure or statement name. */
+  operation: string;
+  sqlstate: string;
+  sqlcode?: number;
+  message: string;
+}
+
 /** Told about every host round trip: its name, how long it took, and whether it failed. */
 export type CallListener = (name: string, seconds: number, failed: boolean) => void;
 
@@ -23,23 +46,26 @@ export interface Host {
   /** Human-readable description for logs (never credentials). */
   readonly description: string;
   /** CALL a stored procedure; returns its OUT parameters by name (without the o_ prefix). */
-  call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row>;
+  call(procedure: ProcedureName, args: Record<string, HostValue>, context?: CallContext): Promise<Row>;
   /** Runs one named, portable statement. */
-  query(statement: Statement, params: readonly HostValue[]): Promise<Row[]>;
+  query(statement: Statement, params: readonly HostValue[], context?: CallContext): Promise<Row[]>;
   /** Runs a script of statements in the dialect's own script syntax (migrations, seeding, tests). */
   runScript(sql: string): Promise<void>;
-  /** Versions recorded in the migration ledger (created when missing). */
+  /** Versions recorded in the migration ledger; empty when there is no ledger yet. Reads only. */
   appliedMigrations(): Promise<Set<string>>;
+  /** Creates the migration ledger when it is missing (DDL: only `db:migrate` and embedded start-up). */
+  prepareMigrations(): Promise<void>;
   /**
    * Applies one migration and records it in the same transaction. False when
-   * it was already recorded (another instance applied it first).
+   * the marker itself was already recorded (another instance applied it
+   * first); any other failure, a conflict inside the script included, throws.
    */
   applyMigration(version: string, sql: string): Promise<boolean>;
   /** Answers when the host can run a statement. */
   ping(): Promise<void>;
   stats(): HostCallStats;
-  /** Registers a listener for every round trip (metrics); one per host. */
-  onCall(listener: CallListener): void;
+  /** Registers a listener for every round trip (metrics of each app on this host); returns how to remove it. */
+  onCall(listener: CallListener): () => void;
   close(): Promise<void>;
 }
 
@@ -61,7 +87,13 @@ export class HostUnavailableError extends HostError {
 
 /** A unique key already exists. */
 export class HostConflictError extends HostError {
-  constructor(message: string, sqlState?: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    sqlState?: string,
+    options?: ErrorOptions,
+    /** The violated constraint's name, where the driver reports it. */
+    readonly constraint?: string,
+  ) {
     super(message, sqlState, options);
     this.name = 'HostConflictError';
   }
@@ -71,7 +103,13 @@ export class HostConflictError extends HostError {
 export class CallCounter {
   private readonly counts: Record<string, number> = {};
   private total = 0;
-  listener: CallListener | undefined;
+  private readonly listeners = new Set<CallListener>();
+
+  /** Adds a listener; returns how to remove it. */
+  listen(listener: CallListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** Runs one round trip, counted and timed. */
   async time<T>(name: string, roundTrip: () => Promise<T>): Promise<T> {
@@ -84,7 +122,10 @@ export class CallCounter {
       failed = false;
       return result;
     } finally {
-      this.listener?.(name, Number(process.hrtime.bigint() - started) / 1e9, failed);
+      if (this.listeners.size) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        for (const listener of this.listeners) listener(name, seconds, failed);
+      }
     }
   }
 

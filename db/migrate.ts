@@ -39,6 +39,7 @@ export interface MigrateOptions {
 export const DEMO_SEED_VERSION = 'seed-demo';
 
 export async function migrate(host: Host, options: MigrateOptions = {}): Promise<MigrateResult> {
+  await host.prepareMigrations();
   const done = await host.appliedMigrations();
   const applied: string[] = [];
   for (const migration of await loadMigrations(host.dialect)) {
@@ -51,4 +52,20 @@ export async function migrate(host: Host, options: MigrateOptions = {}): Promise
     seeded = await host.applyMigration(DEMO_SEED_VERSION, await demoDataScript(options.seedDemoData, host.dialect));
   }
   return { applied, seeded };
+}
+
+/** The host's schema is older than this code: start-up refuses rather than run against it. */
+export class SchemaBehind extends Error {
+  constructor(readonly missing: string[], host: Host) {
+    super(`${host.description} lacks migration${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; `
+      + `apply ${fileURLToPath(MIGRATION_DIRS[host.dialect])} first (npm run db:migrate does)`);
+    this.name = 'SchemaBehind';
+  }
+}
+
+/** Checks, reading only, that every migration of this code is recorded on the host. */
+export async function checkSchema(host: Host): Promise<void> {
+  const done = await host.appliedMigrations();
+  const missing = (await loadMigrations(host.dialect)).map((m) => m.version).filter((version) => !done.has(version));
+  if (missing.length) throw new SchemaBehind(missing, host);
 }

@@ -2,7 +2,7 @@
 // import; the one optional native binding (ibm_db) is imported only when a
 // Db2 host is opened, so its absence never breaks the other drivers.
 import { openDb2 } from './db2/driver.js';
-import type { Host } from './host.js';
+import type { Host, HostWarning } from './host.js';
 import { openPglite } from './pg/pglite.js';
 import { openPgServer } from './pg/server.js';
 
@@ -10,10 +10,14 @@ export interface HostOptions {
   poolSize: number;
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
+  /** How long a statement waits for a row lock before it fails (Db2 LockTimeout; PostgreSQL lock_timeout). */
+  lockTimeoutMs: number;
   onIdleError?: (error: Error) => void;
+  /** Told once about every statement the host completed with a warning (Db2). */
+  onWarning?: (warning: HostWarning) => void;
 }
 
-export const DEFAULT_HOST_OPTIONS: HostOptions = { poolSize: 10, acquireTimeoutMs: 1000, statementTimeoutMs: 10_000 };
+export const DEFAULT_HOST_OPTIONS: HostOptions = { poolSize: 10, acquireTimeoutMs: 1000, statementTimeoutMs: 10_000, lockTimeoutMs: 5000 };
 
 export async function openHost(url: string, options: HostOptions = DEFAULT_HOST_OPTIONS): Promise<Host> {
   if (url.startsWith('pglite:')) return openPglite(url.slice('pglite:'.length) || 'memory');

@@ -9,7 +9,7 @@ export interface ProcedureSignature {
   readonly idempotent?: boolean;
 }
 
-const AUDIT = ['request_id', 'client_address'] as const;
+const AUDIT = ['request_id', 'client_address', 'trace_id'] as const;
 const EMPLOYEE_COLUMNS = [
   'firstnme', 'midinit', 'lastname', 'workdept', 'phoneno', 'hiredate', 'job',
   'edlevel', 'sex', 'birthdate', 'salary', 'bonus', 'comm',
@@ -18,29 +18,33 @@ const ACTOR = ['customer_id', 'session_hash', ...AUDIT, 'device', 'now'] as cons
 
 export const procedures = {
   login: {
-    in: ['session_id', 'session_hash', 'account', 'pin_digest', 'device', ...AUDIT, 'now',
+    in: ['session_id', 'session_hash', 'account', 'pin_digest', 'device', 'jkt', ...AUDIT, 'now',
       'idle_seconds', 'absolute_seconds', 'max_failures', 'lock_seconds'],
-    out: ['status', 'customer_id', 'bank_id', 'role', 'retry_after'],
+    out: ['status', 'customer_id', 'bank_id', 'access_role', 'retry_after'],
   },
   session_resolve: {
     in: ['session_id', 'now', 'idle_seconds', 'touch_seconds', ...AUDIT],
-    out: ['status', 'customer_id', 'account_id', 'bank_id', 'role', 'device', 'session_hash',
+    out: ['status', 'customer_id', 'account_id', 'bank_id', 'access_role', 'device', 'jkt', 'session_hash',
       'created_at', 'last_seen_at', 'idle_expires_at', 'absolute_expires_at'],
     idempotent: true,
   },
   logout: { in: ['session_id', ...AUDIT, 'now'], out: ['status'], idempotent: true },
   logout_all: { in: ['session_id', ...AUDIT, 'now'], out: ['status', 'sessions'], idempotent: true },
-  purge_expired: { in: ['now', 'audit_before'], out: ['sessions', 'audit_rows'], idempotent: true },
+  session_end: { in: ['session_id', 'ref', ...AUDIT, 'now'], out: ['status'], idempotent: true },
+  purge_expired: { in: ['now', 'audit_before', 'guard_before'], out: ['sessions', 'audit_rows'], idempotent: true },
   transfer: {
-    in: ['customer_id', 'session_bank_id', 'bank_id', 'idempotency_key', 'request_digest',
-      'transfer_id', 'from_account', 'to_account', 'amount', 'reference', 'now', ...AUDIT,
-      'device', 'session_hash'],
+    in: ['customer_id', 'login_account', 'session_bank_id', 'bank_id', 'idempotency_key', 'request_digest',
+      'transfer_id', 'from_account', 'to_account', 'amount', 'reference', 'signed_currency',
+      'auth_method', 'auth_digest', 'pin_digest', 'max_failures', 'lock_seconds', 'payee_max_failures',
+      'daily_amount_limit', 'daily_count_limit', 'now', ...AUDIT, 'device', 'session_hash'],
     out: ['status', 'transfer_id', 'from_account', 'to_account', 'amount', 'currency',
-      'reference', 'booked_at'],
-    idempotent: true, // the idempotency key makes a retry a replay
+      'reference', 'booked_at', 'retry_after'],
+    // The idempotency key makes a retry a replay. (A wrong step-up PIN whose
+    // reply was lost would count twice toward the lockout: the safe side.)
+    idempotent: true,
   },
-  employee_create: { in: ['empno', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status'] },
-  employee_update: { in: ['empno', 'fields', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status'] },
+  employee_create: { in: ['empno', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status', 'empno', ...EMPLOYEE_COLUMNS] },
+  employee_update: { in: ['empno', 'fields', ...EMPLOYEE_COLUMNS, ...ACTOR], out: ['status', 'empno', ...EMPLOYEE_COLUMNS] },
   employee_delete: { in: ['empno', ...ACTOR], out: ['status'] },
 } as const satisfies Record<string, ProcedureSignature>;
 

@@ -1,13 +1,21 @@
-// Host sessions: login, resolution, logout, scratch pad and purge, each one
-// host round trip. Status codes are the procedures' (pg/migrations/002).
-import type { Host, Row } from './host.js';
+// Host sessions: login, resolution, logout (one, all, or one device of the
+// customer's), the device list, scratch pad and purge, each one host round
+// trip. Status codes are the procedures' (pg/migrations/005).
+import type { CallContext, Host, HostValue, Row } from './host.js';
 import { statements } from './statements.js';
-import { asDate, asNumber, asString, asTrimmed, unexpectedStatus } from './values.js';
+import { asDate, asNumber, asOneOf, asString, asTrimmed, firstRow, outcomeOf } from './values.js';
 
-export interface RequestContext {
+/** Who asks, for the audit row a procedure writes and for the host's operators. */
+export interface RequestContext extends CallContext {
   requestId: string;
   clientAddress: string;
+  /** W3C trace id of the request when tracing is on, else null. */
+  traceId: string | null;
 }
+
+export const auditArgs = (context: RequestContext): Record<string, HostValue> => ({
+  request_id: context.requestId, client_address: context.clientAddress, trace_id: context.traceId,
+});
 
 export interface LoginInput extends RequestContext {
   sessionId: string;
@@ -15,6 +23,8 @@ export interface LoginInput extends RequestContext {
   account: string;
   pinDigest: string;
   device: string | null;
+  /** Thumbprint of the device key the session is bound to (DPoP), or null for a bearer session. */
+  jkt: string | null;
   now: Date;
   idleSeconds: number;
   absoluteSeconds: number;
@@ -27,16 +37,19 @@ export type LoginOutcome =
   | { status: 'invalid_credentials' }
   | { status: 'locked'; retryAfterSeconds: number };
 
-export type Role = 'customer' | 'staff';
+export const ROLES = ['customer', 'staff'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface HostSession {
   sessionId: string;
   sessionHash: string;
   customerId: string;
+  /** The account number this session logged in with. */
   accountId: string;
   bankId: string;
   role: Role;
   device: string | null;
+  jkt: string | null;
   createdAt: Date;
   lastSeenAt: Date;
   idleExpiresAt: Date;
@@ -51,16 +64,14 @@ export type ResolveOutcome =
 export async function login(host: Host, input: LoginInput): Promise<LoginOutcome> {
   const out = await host.call('login', {
     session_id: input.sessionId, session_hash: input.sessionHash, account: input.account,
-    pin_digest: input.pinDigest, device: input.device, request_id: input.requestId,
-    client_address: input.clientAddress, now: input.now, idle_seconds: input.idleSeconds,
-    absolute_seconds: input.absoluteSeconds, max_failures: input.maxFailures,
-    lock_seconds: input.lockSeconds,
-  });
-  switch (asNumber(out.status)) {
-    case 0: return { status: 'ok', customerId: asString(out.customer_id), bankId: asString(out.bank_id), role: asString(out.role) as Role };
-    case 1: return { status: 'invalid_credentials' };
-    case 2: return { status: 'locked', retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
-    default: return unexpectedStatus('login', asNumber(out.status));
+    pin_digest: input.pinDigest, device: input.device, jkt: input.jkt, ...auditArgs(input),
+    now: input.now, idle_seconds: input.idleSeconds, absolute_seconds: input.absoluteSeconds,
+    max_failures: input.maxFailures, lock_seconds: input.lockSeconds,
+  }, input);
+  switch (outcomeOf('login', out.status, ['ok', 'invalid_credentials', 'locked'] as const)) {
+    case 'ok': return { status: 'ok', customerId: asString(out.customer_id), bankId: asString(out.bank_id), role: asOneOf(out.access_role, ROLES, 'role') };
+    case 'invalid_credentials': return { status: 'invalid_credentials' };
+    case 'locked': return { status: 'locked', retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
   }
 }
 
@@ -75,13 +86,13 @@ export interface ResolveInput extends RequestContext {
 export async function resolveSession(host: Host, input: ResolveInput): Promise<ResolveOutcome> {
   const out = await host.call('session_resolve', {
     session_id: input.sessionId, now: input.now, idle_seconds: input.idleSeconds,
-    touch_seconds: input.touchSeconds, request_id: input.requestId, client_address: input.clientAddress,
-  });
-  const status = asNumber(out.status);
-  if (status === 1) return { status: 'gone' };
-  if (status === 2) return { status: 'expired' };
-  if (status !== 0) return unexpectedStatus('session_resolve', status);
-  return { status: 'alive', session: toHostSession(input.sessionId, out) };
+    touch_seconds: input.touchSeconds, ...auditArgs(input),
+  }, input);
+  switch (outcomeOf('session_resolve', out.status, ['alive', 'gone', 'expired'] as const)) {
+    case 'alive': return { status: 'alive', session: toHostSession(input.sessionId, out) };
+    case 'gone': return { status: 'gone' };
+    case 'expired': return { status: 'expired' };
+  }
 }
 
 /**
@@ -89,9 +100,9 @@ export async function resolveSession(host: Host, input: ResolveInput): Promise<R
  * no idle-clock write. Null when there is no row. For the read path between
  * idle-clock writes; expiry is then judged by the caller.
  */
-export async function readSession(host: Host, sessionId: string): Promise<HostSession | null> {
-  const rows = await host.query(statements.sessionRead, [sessionId]);
-  return rows.length === 0 ? null : toHostSession(sessionId, rows[0]);
+export async function readSession(host: Host, sessionId: string, context?: CallContext): Promise<HostSession | null> {
+  const row = firstRow(await host.query(statements.sessionRead, [sessionId], context));
+  return row && toHostSession(sessionId, row);
 }
 
 function toHostSession(sessionId: string, row: Row): HostSession {
@@ -101,8 +112,9 @@ function toHostSession(sessionId: string, row: Row): HostSession {
     customerId: asString(row.customer_id),
     accountId: asString(row.account_id),
     bankId: asString(row.bank_id),
-    role: asString(row.role) as Role,
+    role: asOneOf(row.access_role, ROLES, 'role'),
     device: asTrimmed(row.device),
+    jkt: asTrimmed(row.jkt),
     createdAt: asDate(row.created_at),
     lastSeenAt: asDate(row.last_seen_at),
     idleExpiresAt: asDate(row.idle_expires_at),
@@ -112,27 +124,64 @@ function toHostSession(sessionId: string, row: Row): HostSession {
 
 /** True when a row was deleted. */
 export async function logout(host: Host, sessionId: string, context: RequestContext, now: Date): Promise<boolean> {
-  const out = await host.call('logout', { session_id: sessionId, request_id: context.requestId, client_address: context.clientAddress, now });
-  return asNumber(out.status) === 0;
+  const out = await host.call('logout', { session_id: sessionId, ...auditArgs(context), now }, context);
+  return outcomeOf('logout', out.status, ['deleted', 'gone'] as const) === 'deleted';
 }
 
-/** Deletes every session of the session's customer; returns how many. */
-export async function logoutAll(host: Host, sessionId: string, context: RequestContext, now: Date): Promise<number> {
-  const out = await host.call('logout_all', { session_id: sessionId, request_id: context.requestId, client_address: context.clientAddress, now });
-  return asNumber(out.sessions);
+/** Deletes every session of the session's customer; returns how many, or null when the session itself is gone. */
+export async function logoutAll(host: Host, sessionId: string, context: RequestContext, now: Date): Promise<number | null> {
+  const out = await host.call('logout_all', { session_id: sessionId, ...auditArgs(context), now }, context);
+  return outcomeOf('logout_all', out.status, ['done', 'gone'] as const) === 'done' ? asNumber(out.sessions) : null;
 }
 
-export async function purgeExpired(host: Host, now: Date, auditBefore: Date): Promise<{ sessions: number; auditRows: number }> {
-  const out = await host.call('purge_expired', { now, audit_before: auditBefore });
+/** One of the customer's live sessions, as the device list shows it. */
+export interface DeviceSession {
+  /** Opaque reference: the session's keyed hash, never its id. */
+  ref: string;
+  device: string | null;
+  bound: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+}
+
+/** The customer's sessions that have not expired at `now`, oldest first. */
+export async function customerSessions(host: Host, customerId: string, now: Date, context?: CallContext): Promise<DeviceSession[]> {
+  const rows = await host.query(statements.sessionsOfCustomer, [customerId, now, now], context);
+  return rows.map((row) => ({
+    ref: asString(asTrimmed(row.session_hash)),
+    device: asTrimmed(row.device),
+    bound: asTrimmed(row.jkt) !== null,
+    createdAt: asDate(row.created_at),
+    lastSeenAt: asDate(row.last_seen_at),
+    idleExpiresAt: asDate(row.idle_expires_at),
+    absoluteExpiresAt: asDate(row.absolute_expires_at),
+  }));
+}
+
+/** Ends the customer's session named by `ref`: 'ended', 'gone' (the caller's own session is), or 'not_found'. */
+export async function endSession(
+  host: Host, sessionId: string, ref: string, context: RequestContext, now: Date,
+): Promise<'ended' | 'gone' | 'not_found'> {
+  const out = await host.call('session_end', { session_id: sessionId, ref, ...auditArgs(context), now }, context);
+  return outcomeOf('session_end', out.status, ['ended', 'gone', 'not_found'] as const);
+}
+
+export async function purgeExpired(
+  host: Host, now: Date, auditBefore: Date, guardBefore: Date,
+): Promise<{ sessions: number; auditRows: number }> {
+  const out = await host.call('purge_expired', { now, audit_before: auditBefore, guard_before: guardBefore });
   return { sessions: asNumber(out.sessions), auditRows: asNumber(out.audit_rows) };
 }
 
 /** The serialized scratch pad, or null when the session row is gone. */
-export async function getScratchpad(host: Host, sessionId: string): Promise<string | null> {
-  const rows = await host.query(statements.scratchpadGet, [sessionId]);
-  return rows.length === 0 ? null : asString(rows[0].scratchpad);
+export async function getScratchpad(host: Host, sessionId: string, context?: CallContext): Promise<string | null> {
+  const row = firstRow(await host.query(statements.scratchpadGet, [sessionId], context));
+  return row && asString(row.scratch_pad);
 }
 
-export async function putScratchpad(host: Host, sessionId: string, serialized: string): Promise<void> {
-  await host.query(statements.scratchpadPut, [serialized, sessionId]);
+export async function putScratchpad(host: Host, sessionId: string, serialized: string, context?: CallContext): Promise<void> {
+  await host.query(statements.scratchpadPut, [serialized, sessionId], context);
 }
+

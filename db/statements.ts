@@ -51,23 +51,30 @@ export const statements = {
   // The read path of session resolution between idle-clock writes (auth/session.ts):
   // a primary-key read, the cheapest thing a host can answer.
   sessionRead: statement('session.read', `
-    SELECT session_hash, customer_id, account_id, bank_id, role, device, created_at,
+    SELECT session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at,
            last_seen_at, idle_expires_at, absolute_expires_at
       FROM host_session WHERE session_id = ?`),
 
+  // The device list: the customer's sessions not yet expired (the purge may not have run).
+  sessionsOfCustomer: statement('session.list', `
+    SELECT session_hash, device, jkt, created_at, last_seen_at, idle_expires_at, absolute_expires_at
+      FROM host_session
+     WHERE customer_id = ? AND idle_expires_at > ? AND absolute_expires_at > ?
+     ORDER BY created_at, session_hash`),
+
   scratchpadGet: statement('scratchpad.get', `
-    SELECT scratchpad FROM host_session WHERE session_id = ?`),
+    SELECT scratch_pad FROM host_session WHERE session_id = ?`),
   scratchpadPut: statement('scratchpad.put', `
-    UPDATE host_session SET scratchpad = ? WHERE session_id = ?`),
+    UPDATE host_session SET scratch_pad = ? WHERE session_id = ?`),
 
   auditPage: statement('audit.page', `
-    SELECT audit_id, at, event, outcome, customer_id, account_id, request_id, client_address,
-           device, detail
+    SELECT audit_id, logged_at, event, outcome, customer_id, account_id, request_id, client_address,
+           trace_id, device, detail
       FROM audit_log
      WHERE audit_id < CAST(? AS BIGINT)
        AND (CAST(? AS VARCHAR(12)) IS NULL OR customer_id = CAST(? AS VARCHAR(12)))
        AND (CAST(? AS VARCHAR(20)) IS NULL OR event = CAST(? AS VARCHAR(20)))
-       AND at >= ? AND at < ?
+       AND logged_at >= ? AND logged_at < ?
      ORDER BY audit_id DESC
      FETCH FIRST ? ROWS ONLY`),
 } as const;

@@ -1,5 +1,5 @@
 // Conversions from host values (which differ a little per driver) to domain values.
-import type { HostValue } from './host.js';
+import type { HostValue, Row } from './host.js';
 
 export function asString(value: HostValue | undefined): string {
   if (value === null || value === undefined) throw new Error('host returned NULL where a value is required');
@@ -32,6 +32,31 @@ export function asMoney(value: HostValue | undefined): string {
 
 export function asOptionalMoney(value: HostValue | undefined): string | null {
   return value === null || value === undefined ? null : asMoney(value);
+}
+
+/** One of a fixed set of codes; anything else means host and API disagree (a 500, never a guess). */
+export function asOneOf<T extends string>(value: HostValue | undefined, allowed: readonly T[], what: string): T {
+  const text = asTrimmed(value);
+  const found = allowed.find((candidate) => candidate === text);
+  if (found === undefined) throw new Error(`host returned ${what} ${JSON.stringify(text)}, not one of ${allowed.join(', ')}`);
+  return found;
+}
+
+/** The first row, or null when there is none. */
+export function firstRow(rows: readonly Row[]): Row | null {
+  return rows[0] ?? null;
+}
+
+/** The keyset key of a page's last row, when more rows follow it. */
+export function nextKey(page: readonly Row[], more: boolean, column: string): string | null {
+  const last = page[page.length - 1];
+  return more && last ? String(last[column]) : null;
+}
+
+/** A procedure's status code as the outcome the catalogue names at that index; any other code is a 500. */
+export function outcomeOf<T extends string>(procedure: string, status: HostValue | undefined, outcomes: readonly T[]): T {
+  const code = asNumber(status);
+  return outcomes[code] ?? unexpectedStatus(procedure, code);
 }
 
 /** A status code the catalogue does not define: the host and the API disagree, which is a 500, never a guess. */

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { array, object, string } from 'yup';
 import { v4 as uuidv4 } from 'uuid';
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
-import { AppError, Forbidden, NotFound, Conflict, Unprocessable, ValidationFailed } from './errors.js';
+import { AccountLocked, AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { cursorQuery, decodeCursor, encodeCursor, limitQuery, money, signedMoney, timestamp } from './schemas.js';
 
-const accountId = () => string().matches(/^\d{6,20}$/, '${path} must be 6 to 20 digits');
+const accountId = () => string().matches(/^\d{6,20}$/, 'must be 6 to 20 digits');
 
 const accountSchema = object({
   accountId: string().required(),
@@ -28,12 +28,14 @@ const entrySchema = object({
 });
 
 const transferBody = object({
-  bankId: string().required().matches(/^[A-Z0-9]{1,11}$/, '${path} must be 1 to 11 upper-case letters or digits'),
+  bankId: string().required().matches(/^[A-Z0-9]{1,11}$/, 'must be 1 to 11 upper-case letters or digits'),
   fromAccount: accountId().required(),
   toAccount: accountId().required(),
   amount: money().required()
-    .test('positive', '${path} must be greater than 0.00', (value) => value === undefined || Number(value) > 0),
+    .test('positive', 'must be greater than 0.00', (value) => value === undefined || Number(value) > 0),
   reference: string().max(140),
+  pin: string().matches(/^\d{4,8}$/, 'must be 4 to 8 digits')
+    .meta({ description: 'The PIN again (step-up): required above the step-up amount, checked and counted toward the lockout as at login.' }),
 }).noUnknown().strict();
 
 const transferSchema = object({
@@ -47,8 +49,8 @@ const transferSchema = object({
 });
 
 const idempotencyHeaders = object({
-  'Idempotency-Key': string().required('the Idempotency-Key header is required')
-    .matches(/^[\x21-\x7e]{8,64}$/, 'the Idempotency-Key header must be 8 to 64 visible ASCII characters')
+  'Idempotency-Key': string().required()
+    .matches(/^[\x21-\x7e]{8,64}$/, 'must be 8 to 64 visible ASCII characters')
     .meta({ description: 'Unique per transfer; a retry with the same key and body returns the original result.' }),
 });
 
@@ -58,20 +60,29 @@ function requestDigest(body: { bankId: string; fromAccount: string; toAccount: s
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-const REJECTION_ERRORS: Record<TransferRejection, () => AppError> = {
+const REJECTION_ERRORS: Record<TransferRejection, (retryAfterSeconds: number) => AppError> = {
   bank_mismatch: () => new Forbidden('bank_mismatch', 'bankId is not the bank of this session.'),
   not_found: () => new NotFound('No such account.'),
-  unknown_account: () => new Unprocessable('unknown_account', 'toAccount does not exist.'),
+  unknown_account: () => new Unprocessable('unknown_account', 'toAccount is not an account of this bank.'),
   currency_mismatch: () => new Unprocessable('currency_mismatch', 'Both accounts must hold the same currency.'),
   insufficient_funds: () => new Conflict('The source account cannot cover this amount.', 'insufficient_funds'),
   idempotency_key_reused: () => new Unprocessable('idempotency_key_reused', 'This Idempotency-Key was used for a different transfer.'),
   same_account: () => new Unprocessable('same_account', 'fromAccount and toAccount must differ.'),
-  invalid_amount: () => new ValidationFailed([{ path: 'amount', message: 'amount must be greater than 0.00' }]),
+  invalid_amount: () => new ValidationFailed([{ path: 'amount', message: 'must be greater than 0.00' }]),
+  payee_checks_exhausted: (retryAfter) => new TooManyRequests('payee_checks_exhausted',
+    'Too many transfers to unknown accounts today; transfers are blocked until the day ends (UTC).', retryAfter),
+  limit_exceeded: () => new Unprocessable('limit_exceeded', 'This transfer would exceed the daily transfer limit.'),
+  step_up_failed: () => new Forbidden('step_up_failed', 'The PIN is not correct.'),
+  account_locked: (retryAfter) => new AccountLocked(retryAfter),
+  signature_mismatch: () => new Forbidden('invalid_signature', 'The transfer signature does not match this transfer.'),
 };
 
 const TAG = 'Accounts';
 
-export function accountRoutes({ host }: RouteDeps): RouteSpec[] {
+/** Money in cents, exactly: amounts have at most 13 + 2 digits, far inside a double's integers. */
+const cents = (amount: string): number => Math.round(Number(amount) * 100);
+
+export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/api/accounts', operationId: 'listAccounts', tag: TAG, access: 'session',
@@ -90,10 +101,10 @@ export function accountRoutes({ host }: RouteDeps): RouteSpec[] {
       query: object({ limit: limitQuery(), cursor: cursorQuery() }).noUnknown(),
       responses: { 200: { description: 'A page of transactions', schema: object({ items: array(entrySchema).required(), nextCursor: string().nullable().defined() }) } },
       problems: [404],
-      async handle({ params, query, session }) {
+      async handle({ params, query, session, context }) {
         const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
         if (query.cursor !== undefined && before === null) throw new ValidationFailed([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
-        const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, before);
+        const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, before, context);
         if (!page) throw new NotFound('No such account.');
         return { status: 200, body: { items: page.items, nextCursor: page.nextBefore && encodeCursor(page.nextBefore) } };
       },
@@ -108,17 +119,24 @@ export function accountRoutes({ host }: RouteDeps): RouteSpec[] {
       responses: { 201: { description: 'Booked, or the original result of a replay', schema: transferSchema } },
       problems: [403, 404, 409, 422],
       async handle({ body, headers, session, context, now }) {
+        const stepUp = cents(body.amount) > cents(transferPolicy.stepUpAmount);
+        if (stepUp && body.pin === undefined) {
+          throw new Forbidden('step_up_required', `Transfers above ${transferPolicy.stepUpAmount} need the PIN again (field pin).`);
+        }
+        const pinDigest = stepUp && body.pin !== undefined ? await auth.pinDigest(session.accountId, body.pin) : null;
         const outcome = await transfer(host, {
           ...context,
-          customerId: session.customerId, sessionBankId: session.bankId, sessionHash: session.sessionHash, device: session.device,
+          customerId: session.customerId, loginAccount: session.accountId, sessionBankId: session.bankId,
+          sessionHash: session.sessionHash, device: session.device,
           bankId: body.bankId, idempotencyKey: headers['Idempotency-Key'], requestDigest: requestDigest(body),
           transferId: uuidv4(), fromAccount: body.fromAccount, toAccount: body.toAccount, amount: body.amount,
-          reference: body.reference ?? null, now,
+          reference: body.reference ?? null, signedCurrency: null, authMethod: pinDigest ? 'bearer+pin' : 'bearer',
+          authDigest: null, pinDigest, limits: transferPolicy, now,
         });
         if (outcome.status === 'booked' || outcome.status === 'replayed') {
           return { status: 201, body: outcome.transfer, headers: { 'Idempotent-Replayed': String(outcome.status === 'replayed') } };
         }
-        throw REJECTION_ERRORS[outcome.status]();
+        throw REJECTION_ERRORS[outcome.status](outcome.retryAfterSeconds);
       },
     }),
   ];

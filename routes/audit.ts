@@ -9,7 +9,7 @@ export const AUDIT_EVENTS = ['login', 'logout', 'logout_all', 'session_expired',
   'employee_create', 'employee_update', 'employee_delete'] as const;
 
 const instant = () => string()
-  .test('iso-8601', '${path} must be an ISO 8601 timestamp', (v) => v === undefined || (/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v))))
+  .test('iso-8601', 'must be an ISO 8601 timestamp', (v) => v === undefined || (/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v))))
   .meta({ format: 'date-time' });
 
 const entrySchema = object({

@@ -10,8 +10,8 @@ import { timestamp } from './schemas.js';
 export const SCRATCHPAD_LIMIT_BYTES = 4096;
 
 const loginBody = object({
-  account: string().required().matches(/^\d{6,20}$/, '${path} must be 6 to 20 digits'),
-  pin: string().required().matches(/^\d{4,8}$/, '${path} must be 4 to 8 digits'),
+  account: string().required().matches(/^\d{6,20}$/, 'must be 6 to 20 digits'),
+  pin: string().required().matches(/^\d{4,8}$/, 'must be 4 to 8 digits'),
   device: string().max(64).meta({ description: 'Free-text device label, kept with the session and in the audit trail.' }),
 }).noUnknown().strict();
 
@@ -91,6 +91,7 @@ export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
       problems: [],
       async handle({ session, context, now }) {
         const ended = await logoutAll(host, session.sessionId, context, now);
+        if (ended === null) throw new InvalidToken('session_expired');
         return { status: 204, headers: { 'X-Sessions-Ended': String(ended) } };
       },
     }),

@@ -6,6 +6,7 @@ import type { Context, Next } from 'koa';
 import { ValidationError, type AnyObject, type AnySchema, type InferType, type ObjectSchema } from 'yup';
 import { Forbidden, InvalidToken, ValidationFailed, type FieldError } from './errors.js';
 import type { Auth } from '../auth/auth.js';
+import type { TransferLimits } from '../db/accounts.js';
 import type { Host } from '../db/host.js';
 import type { HostSession, RequestContext } from '../db/sessions.js';
 
@@ -13,12 +14,16 @@ export type Access = 'public' | 'session' | 'staff';
 type Method = 'get' | 'post' | 'put' | 'delete';
 type Schema = ObjectSchema<AnyObject>;
 
+/** What the transfer route enforces: the host's limits, and the amount above which the PIN is asked again. */
+export interface TransferPolicy extends TransferLimits {
+  stepUpAmount: string;
+}
+
 export interface RouteDeps {
   host: Host;
   auth: Auth;
+  transferPolicy: TransferPolicy;
   clock: () => Date;
-  /** Prometheus exposition of this process (built by app/, handed down). */
-  metrics: { contentType: string; text(): Promise<string> };
   /** Set while the process drains before exit: readiness turns 503 so balancers stop sending. */
   lifecycle: { draining: boolean };
 }
@@ -29,13 +34,13 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export interface Input<P extends Schema, Q extends Schema, B extends Schema, H extends Schema> {
+export interface Input<P extends Schema, Q extends Schema, B extends Schema, H extends Schema, A extends Access = Access> {
   params: InferType<P>;
   query: InferType<Q>;
   body: InferType<B>;
   headers: InferType<H>;
-  /** The resolved host session (protected routes only). */
-  session: HostSession;
+  /** The resolved host session: present exactly on protected routes. */
+  session: A extends 'public' ? undefined : HostSession;
   context: RequestContext;
   now: Date;
   ctx: Context;
@@ -47,7 +52,7 @@ export interface ResponseSpec {
   headers?: Record<string, string>;
 }
 
-export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema, H extends Schema = Schema> {
+export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema, H extends Schema = Schema, A extends Access = Access> {
   method: Method;
   /** OpenAPI style: /api/sample/employee/{empno} */
   path: string;
@@ -55,7 +60,7 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   summary: string;
   description?: string;
   tag: string;
-  access: Access;
+  access: A;
   params?: P;
   query?: Q;
   body?: B;
@@ -63,25 +68,56 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   responses: Record<number, ResponseSpec>;
   /** Problem responses this route can give, besides the ones every route gives. */
   problems: number[];
-  handle(input: Input<P, Q, B, H>): Promise<Reply>;
+  handle(input: Input<P, Q, B, H, A>): Promise<Reply>;
 }
 
-/** Identity function that lets TypeScript infer a route's schema types. */
-export function route<P extends Schema, Q extends Schema, B extends Schema, H extends Schema>(
-  spec: RouteSpec<P, Q, B, H>,
+/** Identity function that lets TypeScript infer a route's schema types and access. */
+export function route<P extends Schema, Q extends Schema, B extends Schema, H extends Schema, A extends Access>(
+  spec: RouteSpec<P, Q, B, H, A>,
 ): RouteSpec {
-  return spec as unknown as RouteSpec;
+  return spec;
 }
 
-function fieldErrors(error: ValidationError, prefix: string): FieldError[] {
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string', number: 'a number', boolean: 'true or false', object: 'an object', array: 'an array', date: 'a date',
+};
+
+/**
+ * The service's own words for a failed check, without the field's name (the
+ * error's path carries it). Messages the schemas spell out themselves
+ * (patterns, named tests) are used as they are.
+ */
+function messageFor(e: ValidationError): string {
+  const params = (e.params ?? {}) as Record<string, unknown>;
+  const bound = (limit: unknown) => (typeof e.value === 'string' ? `${String(limit)} characters` : String(limit));
+  switch (e.type) {
+    case 'typeError': return `must be ${TYPE_NAMES[String(params.type)] ?? 'of another type'}`;
+    case 'optionality':
+    case 'required': return 'is required';
+    case 'nullable': return 'must not be null';
+    case 'integer': return 'must be a whole number';
+    case 'oneOf': return `must be one of ${(params.values as string | undefined) ?? 'the listed values'}`;
+    case 'min': return `must be at least ${bound(params.min)}`;
+    case 'max': return `must be at most ${bound(params.max)}`;
+    case 'length': return `must be exactly ${String(params.length)} characters`;
+    default: return e.message;
+  }
+}
+
+/**
+ * One path style everywhere: a body field by its own path (`pin`,
+ * `items.0.amount`), any other input with its location first
+ * (`query.limit`, `path.empno`, `header.Idempotency-Key`).
+ */
+function fieldPath(where: string, path: string | undefined): string {
+  // yup writes keys that are not identifiers as ["Idempotency-Key"]; ours are plain segments.
+  const plain = (path ?? '').replace(/\["([^"]*)"\]/g, '.$1').replace(/\[(\d+)\]/g, '.$1').replace(/^\./, '');
+  return `${where}${plain}`;
+}
+
+function fieldErrors(error: ValidationError, where: string): FieldError[] {
   const inner = error.inner.length ? error.inner : [error];
-  return inner.flatMap((e) => {
-    if (e.type === 'noUnknown') {
-      const unknown = String((e.params as { unknown?: string }).unknown ?? '').split(', ').filter(Boolean);
-      return unknown.map((key) => ({ path: `${prefix}${e.path ? `${e.path}.` : ''}${key}`, message: 'is not a known field' }));
-    }
-    return [{ path: `${prefix}${e.path ?? ''}`, message: e.errors[0] ?? e.message }];
-  });
+  return inner.map((e) => ({ path: fieldPath(where, e.path), message: messageFor(e) }));
 }
 
 /** Paths of strings holding control characters: no host column may store them (NUL breaks PostgreSQL outright). */
@@ -96,7 +132,11 @@ function controlCharacterPaths(value: unknown, path: string): string[] {
 
 const rejectsUnknown = new WeakMap<Schema, boolean>();
 
-/** Keys a noUnknown schema does not declare (yup drops them silently when it casts query strings). */
+/**
+ * Keys a noUnknown schema does not declare, as own properties: a key named
+ * __proto__, constructor or toString is an unknown field, never a lookup on
+ * Object.prototype (yup itself throws on those, PITFALLS.md).
+ */
 function unknownKeyErrors(schema: Schema, value: unknown, where: string): FieldError[] {
   let rejects = rejectsUnknown.get(schema);
   if (rejects === undefined) {
@@ -104,7 +144,7 @@ function unknownKeyErrors(schema: Schema, value: unknown, where: string): FieldE
     rejectsUnknown.set(schema, rejects);
   }
   if (!rejects || !value || typeof value !== 'object' || Array.isArray(value)) return [];
-  return Object.keys(value).filter((key) => !(key in schema.fields))
+  return Object.keys(value).filter((key) => !Object.hasOwn(schema.fields, key))
     .map((key) => ({ path: `${where}${key}`, message: 'is not a known field' }));
 }
 
@@ -112,19 +152,23 @@ function validated(schema: Schema | undefined, value: unknown, where: string, st
   if (!schema) return {};
   const bad = controlCharacterPaths(value, '');
   if (bad.length) throw new ValidationFailed(bad.map((path) => ({ path: `${where}${path}`, message: 'must not contain control characters' })));
+  // Unknown keys are refused before yup sees them; the known ones are then checked in full.
   const unknown = unknownKeyErrors(schema, value, where);
   try {
     // Synchronous: no schema here has an async test, and validateSync costs a fraction of validate().
-    const result = schema.validateSync(value ?? {}, { abortEarly: false, strict });
+    const result = schema.validateSync(unknown.length ? knownFields(schema, value) : value ?? {}, { abortEarly: false, strict });
     if (unknown.length) throw new ValidationFailed(unknown);
     return result;
   } catch (error) {
-    if (error instanceof ValidationError) {
-      const known = fieldErrors(error, where).filter((e) => !unknown.some((u) => u.path === e.path));
-      throw new ValidationFailed([...known, ...unknown]);
-    }
+    if (error instanceof ValidationError) throw new ValidationFailed([...fieldErrors(error, where), ...unknown]);
     throw error;
   }
+}
+
+/** The value without the keys its schema does not declare. */
+function knownFields(schema: Schema, value: unknown): Record<string, unknown> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter(([key]) => Object.hasOwn(schema.fields, key)));
 }
 
 /** Query strings: a parameter given twice is an error, not an array. */
@@ -140,7 +184,7 @@ function headerInput(spec: RouteSpec, ctx: Context): Record<string, string> {
 }
 
 export function requestContext(ctx: Context): RequestContext {
-  return { requestId: ctx.state.requestId, clientAddress: ctx.ip.slice(0, 45) };
+  return { requestId: ctx.state.requestId, clientAddress: ctx.ip.slice(0, 45), traceId: ctx.state.traceId ?? null };
 }
 
 export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps): void {
@@ -150,7 +194,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
       ctx.state.route = `${spec.method.toUpperCase()} ${spec.path}`;
       const now = deps.clock();
       const context = requestContext(ctx);
-      let session = undefined as unknown as HostSession;
+      let session: HostSession | undefined;
       if (spec.access !== 'public') {
         const resolution = await deps.auth.sessions.resolve(ctx.get('Authorization'), context, now);
         if (resolution.status === 'invalid_token') throw new InvalidToken();
@@ -159,10 +203,10 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
         if (spec.access === 'staff' && session.role !== 'staff') throw new Forbidden('forbidden', 'This needs a staff session.');
       }
       const input = {
-        params: validated(spec.params, ctx.params, 'params.', false),
+        params: validated(spec.params, ctx.params, 'path.', false),
         query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : {},
         body: validated(spec.body, spec.body ? ctx.request.body : undefined, '', true),
-        headers: validated(spec.headers, headerInput(spec, ctx), 'headers.', false),
+        headers: validated(spec.headers, headerInput(spec, ctx), 'header.', false),
         session, context, now, ctx,
       } as Input<Schema, Schema, Schema, Schema>;
       const reply = await spec.handle(input);

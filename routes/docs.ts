@@ -1,11 +1,13 @@
 // /openapi.json and /docs: Swagger UI served from the installed swagger-ui-dist
-// (no CDN), under a content security policy of its own that allows exactly
-// its one inline script; every other route keeps helmet's strict policy.
+// (no CDN, no web fonts: the page makes no request outside this service),
+// under a content security policy of its own that allows exactly its one
+// inline script; every other route keeps helmet's strict policy.
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { koaSwagger } from 'koa2-swagger-ui';
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -14,31 +16,21 @@ const distDir = dirname(require.resolve('swagger-ui-dist/package.json'));
 const ASSET_PREFIX = '/docs/assets';
 
 /** koa2-swagger-ui asks for swagger-ui.min.css; swagger-ui-dist ships swagger-ui.css. */
-const ASSETS: Record<string, { file: string; type: string }> = {
-  'swagger-ui-bundle.js': { file: 'swagger-ui-bundle.js', type: 'application/javascript' },
-  'swagger-ui-standalone-preset.js': { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' },
-  'swagger-ui.min.css': { file: 'swagger-ui.css', type: 'text/css' },
-  'favicon-32x32.png': { file: 'favicon-32x32.png', type: 'image/png' },
-};
+const ASSETS = new Map<string, { file: string; type: string }>([
+  ['swagger-ui-bundle.js', { file: 'swagger-ui-bundle.js', type: 'application/javascript' }],
+  ['swagger-ui-standalone-preset.js', { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' }],
+  ['swagger-ui.min.css', { file: 'swagger-ui.css', type: 'text/css' }],
+  ['favicon-32x32.png', { file: 'favicon-32x32.png', type: 'image/png' }],
+]);
 
-function renderDocsPage(version: string): string {
-  const middleware = koaSwagger({
-    title: 'Host session API',
-    routePrefix: '/docs',
-    swaggerCdnUrl: ASSET_PREFIX,
-    swaggerVersion: version,
-    favicon: `${ASSET_PREFIX}/${version}/favicon-32x32.png`,
-    hideTopbar: true,
-    swaggerOptions: { url: '/openapi.json', persistAuthorization: false },
-  });
-  const ctx = { path: '/docs', body: '', type: '' } as unknown as Context;
-  void middleware(ctx, async () => undefined);
-  return String(ctx.body);
+/** The template links Google Fonts; the page falls back to system fonts, and nothing leaves this origin. */
+function withoutOutsideRequests(html: string): string {
+  return html.replace(/<link[^>]*href="https?:\/\/[^"]*"[^>]*>\s*/g, '');
 }
 
 function contentSecurityPolicy(html: string): string {
   const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)]
-    .map(([, script]) => `'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+    .map(([, script = '']) => `'sha256-${createHash('sha256').update(script).digest('base64')}'`);
   return [
     "default-src 'self'", `script-src 'self' ${hashes.join(' ')}`, "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:", "font-src 'self' data:", "connect-src 'self'", "object-src 'none'",
@@ -48,24 +40,47 @@ function contentSecurityPolicy(html: string): string {
 
 export function mountDocs(router: Router, document: object): void {
   const version = (JSON.parse(readFileSync(join(distDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const html = renderDocsPage(version);
-  const policy = contentSecurityPolicy(html);
+  const swaggerPage = koaSwagger({
+    title: 'Host session API',
+    routePrefix: '/docs',
+    swaggerCdnUrl: ASSET_PREFIX,
+    swaggerVersion: version,
+    favicon: `${ASSET_PREFIX}/${version}/favicon-32x32.png`,
+    hideTopbar: true,
+    swaggerOptions: { url: '/openapi.json', persistAuthorization: false },
+  });
   const documentJson = JSON.stringify(document);
+  // Rendered once, on first request: the page never changes while the process runs.
+  let page: { html: string; policy: string } | undefined;
+  // Assets are read whole and kept: a missing or unreadable file is an
+  // ordinary error before the response starts, never a stream failing mid-body.
+  const assets = new Map<string, Promise<Buffer>>();
 
   router.get('/openapi.json', (ctx) => {
     ctx.type = 'application/json';
     ctx.body = documentJson;
   });
-  router.get('/docs', (ctx) => {
-    ctx.set('Content-Security-Policy', policy);
+  router.get('/docs', async (ctx: Context, next: Next) => {
+    if (!page) {
+      await swaggerPage(ctx, next);
+      const html = withoutOutsideRequests(String(ctx.body));
+      page = { html, policy: contentSecurityPolicy(html) };
+    }
+    ctx.set('Content-Security-Policy', page.policy);
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = html;
+    ctx.body = page.html;
   });
-  router.get(`${ASSET_PREFIX}/:version/:name`, (ctx) => {
-    const asset = ASSETS[ctx.params.name];
+  router.get(`${ASSET_PREFIX}/:version/:name`, async (ctx) => {
+    const asset = ASSETS.get(ctx.params.name ?? '');
     if (!asset || ctx.params.version !== version) return; // falls through to 404
+    let content = assets.get(asset.file);
+    if (!content) {
+      content = readFile(join(distDir, asset.file));
+      content.catch(() => assets.delete(asset.file)); // a failed read is retried by the next request
+      assets.set(asset.file, content);
+    }
+    ctx.body = await content;
     ctx.set('Cache-Control', 'public, max-age=86400, immutable');
     ctx.type = asset.type;
-    ctx.body = createReadStream(join(distDir, asset.file));
   });
 }

@@ -3,13 +3,13 @@ import { array, number, object, string, type InferType } from 'yup';
 import { Conflict, NotFound, Unprocessable } from './errors.js';
 import {
   createEmployee, deleteEmployee, getEmployee, listEmployees, updateEmployee,
-  type Actor, type Employee, type EmployeeFields,
+  SEXES, type Actor, type Employee,
 } from '../db/employees.js';
 import type { HostSession, RequestContext } from '../db/sessions.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { isoDate, limitQuery, money, queryInt, signedMoney } from './schemas.js';
 
-const empno = () => string().matches(/^[A-Za-z0-9]{6}$/, '${path} must be 6 letters or digits');
+const empno = () => string().matches(/^[A-Za-z0-9]{6}$/, 'must be 6 letters or digits');
 
 /** Every field but empno, each optional: the shape of a partial update. */
 const employeeFields = {
@@ -17,11 +17,11 @@ const employeeFields = {
   midInit: string().max(1).nullable(),
   lastName: string().min(1).max(15),
   workDept: string().max(3).nullable(),
-  phoneNo: string().matches(/^\d{4}$/, '${path} must be 4 digits').nullable(),
+  phoneNo: string().matches(/^\d{4}$/, 'must be 4 digits').nullable(),
   hireDate: isoDate().nullable(),
   job: string().max(8).nullable(),
   edLevel: number().integer().min(1).max(30),
-  sex: string().oneOf(['M', 'F']).nullable(),
+  sex: string().oneOf(SEXES).nullable(),
   birthDate: isoDate().nullable(),
   salary: money(7).nullable(),
   bonus: money(7).nullable(),
@@ -48,7 +48,7 @@ const employeeSchema = object({
   hireDate: string().nullable().defined().meta({ format: 'date' }),
   job: string().nullable().defined(),
   edLevel: number().integer().required(),
-  sex: string().oneOf(['M', 'F']).nullable().defined(),
+  sex: string().oneOf(SEXES).nullable().defined(),
   birthDate: string().nullable().defined().meta({ format: 'date' }),
   salary: signedMoney().nullable().defined(),
   bonus: signedMoney().nullable().defined(),
@@ -78,10 +78,10 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       query: listQuery,
       responses: { 200: { description: 'A page of employees', schema: object({ items: array(employeeSchema).required(), limit: number().required(), offset: number().required(), total: number().required() }) } },
       problems: [],
-      async handle({ query }) {
+      async handle({ query, context }) {
         const { items, total } = await listEmployees(host, {
           limit: query.limit, offset: query.offset, workDept: query.workDept, lastNamePrefix: query.lastName,
-        });
+        }, context);
         return { status: 200, body: { items, limit: query.limit, offset: query.offset, total } };
       },
     }),
@@ -90,13 +90,12 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       summary: 'Create an employee',
       body: createBody,
       responses: { 201: { description: 'Created', schema: employeeSchema, headers: { Location: 'URL of the new employee' } } },
-      problems: [409],
+      problems: [409, 422],
       async handle({ body, session, context, now }) {
-        const employee = withDefaults(body);
-        if (await createEmployee(host, employee, actor(session, context, now)) === 'exists') {
-          throw new Conflict(`Employee ${body.empno} already exists.`);
-        }
-        return { status: 201, body: await getEmployee(host, body.empno), headers: { Location: `/api/sample/employee/${body.empno}` } };
+        const outcome = await createEmployee(host, withDefaults(body), actor(session, context, now));
+        if (outcome.status === 'exists') throw new Conflict(`Employee ${body.empno} already exists.`);
+        if (outcome.status === 'unknown_department') throw unknownDepartment(body.workDept);
+        return { status: 201, body: outcome.employee, headers: { Location: `/api/sample/employee/${outcome.employee.empno}` } };
       },
     }),
     route({
@@ -105,8 +104,8 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       params: pathParams,
       responses: { 200: { description: 'The employee', schema: employeeSchema } },
       problems: [404],
-      async handle({ params }) {
-        const employee = await getEmployee(host, params.empno);
+      async handle({ params, context }) {
+        const employee = await getEmployee(host, params.empno, context);
         if (!employee) throw new NotFound(`No employee ${params.empno}.`);
         return { status: 200, body: employee };
       },
@@ -114,18 +113,20 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
     route({
       method: 'put', path: '/api/sample/employee/{empno}', operationId: 'updateEmployee', tag: TAG, access: 'staff',
       summary: 'Update the fields sent',
-      description: 'Partial update: fields not sent keep their values. edLevel may never go down (422 edlevel_decrease).',
+      description: 'Partial update: fields not sent keep their values. edLevel may never go down (422 edlevel_decrease); '
+        + 'workDept must name a department (422 unknown_department).',
       params: pathParams,
       body: updateBody,
       responses: { 200: { description: 'The updated employee', schema: employeeSchema } },
       problems: [404, 422],
       async handle({ params, body, session, context, now }) {
-        const outcome = await updateEmployee(host, params.empno, body as Partial<EmployeeFields>, actor(session, context, now));
-        if (outcome === 'not_found') throw new NotFound(`No employee ${params.empno}.`);
-        if (outcome === 'edlevel_decrease') throw new Unprocessable('edlevel_decrease', 'edLevel may not decrease.');
-        const employee = await getEmployee(host, params.empno);
-        if (!employee) throw new NotFound(`No employee ${params.empno}.`);
-        return { status: 200, body: employee };
+        const outcome = await updateEmployee(host, params.empno, body, actor(session, context, now));
+        switch (outcome.status) {
+          case 'done': return { status: 200, body: outcome.employee };
+          case 'not_found': throw new NotFound(`No employee ${params.empno}.`);
+          case 'edlevel_decrease': throw new Unprocessable('edlevel_decrease', 'edLevel may not decrease.');
+          case 'unknown_department': throw unknownDepartment(body.workDept);
+        }
       },
     }),
     route({
@@ -133,20 +134,26 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       summary: 'Delete an employee',
       params: pathParams,
       responses: { 204: { description: 'Deleted' } },
-      problems: [404],
+      problems: [404, 409],
       async handle({ params, session, context, now }) {
-        if (!await deleteEmployee(host, params.empno, actor(session, context, now))) throw new NotFound(`No employee ${params.empno}.`);
-        return { status: 204 };
+        switch (await deleteEmployee(host, params.empno, actor(session, context, now))) {
+          case 'deleted': return { status: 204 };
+          case 'not_found': throw new NotFound(`No employee ${params.empno}.`);
+          case 'referenced': throw new Conflict(`Other rows refer to employee ${params.empno}.`, 'employee_referenced');
+        }
       },
     }),
   ];
 }
 
+const unknownDepartment = (workDept: string | null | undefined) =>
+  new Unprocessable('unknown_department', `No department ${workDept ?? ''} exists; workDept must name one.`);
+
 function withDefaults(body: InferType<typeof createBody>): Employee {
   return {
     empno: body.empno, firstName: body.firstName, lastName: body.lastName, edLevel: body.edLevel,
     midInit: body.midInit ?? null, workDept: body.workDept ?? null, phoneNo: body.phoneNo ?? null,
-    hireDate: body.hireDate ?? null, job: body.job ?? null, sex: (body.sex ?? null) as Employee['sex'],
+    hireDate: body.hireDate ?? null, job: body.job ?? null, sex: body.sex ?? null,
     birthDate: body.birthDate ?? null, salary: body.salary ?? null, bonus: body.bonus ?? null, comm: body.comm ?? null,
   };
 }

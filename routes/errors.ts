@@ -73,10 +73,16 @@ export class AccountLocked extends AppError {
   }
 }
 
-export class RateLimited extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super(429, 'rate_limited', 'Too many requests', 'Too many login attempts from this address.');
+export class TooManyRequests extends AppError {
+  constructor(code: string, detail: string, retryAfterSeconds: number) {
+    super(429, code, 'Too many requests', detail);
     this.withHeader('Retry-After', String(retryAfterSeconds));
+  }
+}
+
+export class RateLimited extends TooManyRequests {
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited', 'Too many login attempts from this address.', retryAfterSeconds);
   }
 }
 

@@ -3,7 +3,7 @@ import { array, number, object, string } from 'yup';
 
 /** Money in: a non-negative decimal string with at most two places, never a float. */
 export const money = (integerDigits = 13) => string()
-  .matches(new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,2})?$`), `\${path} must be a decimal string with at most ${integerDigits} digits before the point and two after`)
+  .matches(new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,2})?$`), `must be a decimal string with at most ${integerDigits} digits before the point and two after`)
   .meta({ example: '1250.00' });
 
 /** Money out: always two places, negative for debits. */
@@ -11,13 +11,14 @@ export const signedMoney = () => string().matches(/^-?\d+\.\d{2}$/).meta({ examp
 
 export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export const isoDate = () => string()
-  .matches(DATE, '${path} must be a date YYYY-MM-DD')
-  .test('real-date', '${path} must be a real calendar date', (v) => v === undefined || v === null || isRealDate(v))
+  .matches(DATE, 'must be a date YYYY-MM-DD')
+  .test('real-date', 'must be a real calendar date', (v) => v === undefined || v === null || isRealDate(v))
   .meta({ format: 'date', example: '2001-05-16' });
 
+/** A calendar date both hosts can store: Db2 and PostgreSQL DATEs start at 0001-01-01 (there is no year 0). */
 function isRealDate(value: string): boolean {
   const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  return value >= '0001-01-01' && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 }
 
 export const timestamp = () => string().meta({ format: 'date-time', example: '2026-11-25T12:00:00.000Z' });
@@ -25,7 +26,7 @@ export const timestamp = () => string().meta({ format: 'date-time', example: '20
 /** A whole number in a query string: digits only (no signs, exponents or spaces). */
 export const queryInt = (min: number, max: number) => number()
   .transform((_value, original) => (typeof original === 'string' && /^\d{1,9}$/.test(original) ? Number(original) : typeof original === 'number' ? original : NaN))
-  .typeError('${path} must be a whole number')
+  .typeError('must be a whole number')
   .integer()
   .min(min)
   .max(max);
@@ -33,17 +34,21 @@ export const queryInt = (min: number, max: number) => number()
 export const limitQuery = () => queryInt(1, 100).default(20).meta({ description: 'Page size, 1–100.' });
 
 /** Opaque keyset cursor, as returned in nextCursor. */
-export const cursorQuery = () => string().max(64).matches(/^[A-Za-z0-9_-]+$/, '${path} is not a valid cursor')
+export const cursorQuery = () => string().max(64).matches(/^[A-Za-z0-9_-]+$/, 'is not a valid cursor')
   .meta({ description: 'Opaque cursor from the previous page\u2019s nextCursor.' });
 
 export function encodeCursor(key: string): string {
   return Buffer.from(`k:${key}`).toString('base64url');
 }
 
-/** The key inside a cursor, or null when it is not one of ours. */
+const MAX_KEY = 2n ** 63n - 1n; // keys are BIGINT identities
+
+/** The key inside a cursor, or null when it is not one of ours (or could not be a BIGINT). */
 export function decodeCursor(cursor: string): string | null {
   const text = Buffer.from(cursor, 'base64url').toString();
-  return /^k:\d{1,19}$/.test(text) ? text.slice(2) : null;
+  if (!/^k:\d{1,19}$/.test(text)) return null;
+  const key = text.slice(2);
+  return BigInt(key) <= MAX_KEY ? key : null;
 }
 
 export const problemSchema = object({

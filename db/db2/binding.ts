@@ -1,38 +1,90 @@
-// The part of ibm_db this project uses, typed, and its lazy loader. ibm_db is
-// an optional dependency: it is imported only when DB_URL names a Db2 host,
-// and its absence is one clear error, never a crash at import time.
+// The part of ibm_db 4.x this project uses, typed as its JavaScript layer
+// (lib/odbc.js) presents it, and its lazy loader: ibm_db is an optional
+// dependency, imported only when DB_URL names a Db2 host.
 
+/**
+ * A parameter as lib/odbc.js's parseParams reads it. Only DataTypes parseParams
+ * knows are used: 'CHAR' binds text (the native layer widens it to VARCHAR),
+ * 'BIGINT' an integer, 'DOUBLE' a floating-point number.
+ */
 export interface Db2Param {
-  ParamType: 'INPUT' | 'OUTPUT' | 'INOUT';
-  DataType: string;
-  Data: unknown;
+  ParamType: 'INPUT' | 'OUTPUT';
+  DataType: 'CHAR' | 'BIGINT' | 'DOUBLE';
+  Data: string | number | null;
+  /** Bytes of the output buffer; without it an OUTPUT text parameter gets 4. */
   Length?: number;
 }
 
-/** What ibm_db passes to callbacks: SQLSTATE in `state`, SQLCODE in `sqlcode`. */
-export interface Db2Error extends Error {
-  state?: string;
-  sqlcode?: number;
+/** An executed statement's cursor (ODBCResult). */
+export interface Db2Result {
+  fetchAll(callback: (error: unknown, rows: unknown, columnCount?: number) => void): unknown;
+  /** The statement handle's first diagnostic record: after an execute, its warning, if any. */
+  getSQLErrorSync(): unknown;
+  closeSync(): unknown;
 }
 
-export interface Db2Connection {
-  query(sql: string, params: unknown[], callback: (error: Db2Error | null, result: unknown) => void): void;
-  beginTransaction(callback: (error: Db2Error | null) => void): void;
-  commitTransaction(callback: (error: Db2Error | null) => void): void;
-  rollbackTransaction(callback: (error: Db2Error | null) => void): void;
-  /** Gives a pooled connection back to the pool. */
-  close(callback: (error: Db2Error | null) => void): void;
-  /** Really closes a pooled connection (ibm_db's Pool keeps the original close here). */
-  realClose?(callback: (error: Db2Error | null) => void): void;
+/** A prepared statement (ODBCStatement, wrapped by lib/odbc.js). */
+export interface Db2Statement {
+  setAttrSync(attribute: number, value: number): unknown;
+  execute(params: Db2Param[] | null, callback: (error: unknown, result?: Db2Result | null, outParams?: unknown) => void): unknown;
+  closeSync(): unknown;
 }
 
+/** A connection (lib/odbc.js Database); the Pool hands these out. */
+export interface Db2Database {
+  readonly connected: boolean;
+  prepare(sql: string, callback: (error: unknown, statement?: Db2Statement) => void): unknown;
+  beginTransaction(callback: (error: unknown) => void): unknown;
+  commitTransaction(callback: (error: unknown) => void): unknown;
+  rollbackTransaction(callback: (error: unknown) => void): unknown;
+  setAttr(attribute: number, value: string, callback: (error: unknown) => void): unknown;
+  /** On a pooled connection: gives it back to the Pool (Database.prototype.poolClose). */
+  close(callback: (error: unknown) => void): unknown;
+  /** On a pooled connection: the real disconnect, which the Pool's bookkeeping never sees. */
+  realClose?(callback: (error: unknown) => void): unknown;
+}
+
+export interface Db2PoolOptions {
+  maxPoolSize: number;
+  /** Seconds: SQL_ATTR_LOGIN_TIMEOUT of every connection the Pool opens. */
+  connectTimeout: number;
+}
+
+/** lib/odbc.js Pool: connections by connection string, in use and idle. */
 export interface Db2Pool {
-  open(connectionString: string, callback: (error: Db2Error | null, connection: Db2Connection) => void): void;
-  close(callback: (error: Db2Error | null) => void): void;
+  readonly poolSize: number;
+  readonly usedPool: Partial<Record<string, Db2Database[]>>;
+  readonly availablePool: Partial<Record<string, Db2Database[]>>;
+  open(connectionString: string, callback: (error: unknown, database?: Db2Database) => void): unknown;
+  close(callback: () => void): unknown;
 }
 
 export interface Db2Binding {
-  Pool: new (options: { maxPoolSize: number; connectTimeout?: number }) => Db2Pool;
+  Pool: new (options: Db2PoolOptions) => Db2Pool;
+}
+
+/**
+ * What ibm_db reports: ODBC::GetSQLError (src/odbc.cpp) builds an Error with
+ * `sqlstate`, `sqlcode` and `error`; lib/odbc.js also passes plain objects of
+ * that shape ("Connection not open.").
+ */
+export interface Db2Diagnostic {
+  message: string;
+  sqlstate?: string;
+  sqlcode?: number;
+}
+
+export function diagnosticOf(value: unknown): Db2Diagnostic {
+  if (typeof value !== 'object' || value === null) return { message: String(value) };
+  const message = 'message' in value && typeof value.message === 'string' ? value.message : String(value);
+  const sqlstate = 'sqlstate' in value && typeof value.sqlstate === 'string' && value.sqlstate !== '' ? value.sqlstate : undefined;
+  const sqlcode = 'sqlcode' in value && typeof value.sqlcode === 'number' ? value.sqlcode : undefined;
+  return { message, ...(sqlstate === undefined ? {} : { sqlstate }), ...(sqlcode === undefined ? {} : { sqlcode }) };
+}
+
+export function isDb2Binding(value: unknown): value is Db2Binding {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+    && 'Pool' in value && typeof value.Pool === 'function';
 }
 
 export class Db2DriverMissing extends Error {
@@ -45,10 +97,13 @@ export class Db2DriverMissing extends Error {
 }
 
 export async function loadIbmDb(): Promise<Db2Binding> {
+  let loaded: unknown;
   try {
-    const module = await import('ibm_db' as string) as { default?: Db2Binding } & Db2Binding;
-    return module.default ?? module;
+    loaded = await import('ibm_db' as string);
   } catch (error) {
     throw new Db2DriverMissing(error);
   }
+  const candidate = typeof loaded === 'object' && loaded !== null && 'default' in loaded ? loaded.default : loaded;
+  if (!isDb2Binding(candidate)) throw new Db2DriverMissing(new Error('ibm_db loaded, but exports no Pool'));
+  return candidate;
 }

@@ -1,5 +1,5 @@
 // db2://user:password@host:port/database?schema=BANK&ssl=true&sslServerCertificate=/etc/ca.pem
-// → an IBM CLI connection string. The schema also qualifies the DDL.
+// → an IBM CLI connection string, and the schema every connection works in.
 
 export interface Db2Target {
   connectionString: string;
@@ -36,7 +36,8 @@ export function parseDb2Url(url: string): Db2Target {
     `CURRENTSCHEMA=${schema}`,
   ];
   if (ssl) {
-    parts.push('SECURITY=SSL');
+    // Without hostname validation any certificate the CA signed would do, for any host (CLI default: OFF).
+    parts.push('SECURITY=SSL', 'SSLClientHostnameValidation=Basic');
     const certificate = parsed.searchParams.get('sslServerCertificate');
     if (certificate) parts.push(`SSLSERVERCERTIFICATE=${value(certificate, 'sslServerCertificate')}`);
   }

@@ -1,51 +1,51 @@
-// The Db2 host through ibm_db: its own bounded acquire queue with a timeout
-// (ibm_db's Pool queues callers forever once maxPoolSize is reached),
-// connections always given back in `finally`, stale ones (SQL30081N after an
-// idle period or a Db2 restart) discarded and the statement retried once when
-// it is safe to run twice, and SQLSTATEs mapped to the errors of every driver.
-import { CallCounter, HostConflictError, HostError, HostUnavailableError, type CallListener, type Host, type HostValue, type Row } from '../host.js';
+// The Db2 host through ibm_db: CALL text and parameter binding from the
+// catalogue, one statement path for everything (statement.ts), connections
+// from a bounded pool (pool.ts) carrying schema, path, lock timeout and client
+// information (registers.ts), and the recovery rules: a rerouted connection
+// (SQL30108N) or a dead one is retried once when the work is safe to repeat.
+import {
+  CallCounter, type CallContext, type CallListener, type Host, type HostCallStats, type HostValue, type HostWarning, type Row,
+} from '../host.js';
 import type { HostOptions } from '../open.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import type { Statement } from '../statements.js';
-import { loadIbmDb, type Db2Binding, type Db2Connection, type Db2Error, type Db2Param, type Db2Pool } from './binding.js';
+import { diagnosticOf, loadIbmDb, type Db2Binding, type Db2Database, type Db2Diagnostic, type Db2Param } from './binding.js';
 import { parseDb2Url, type Db2Target } from './connection.js';
+import {
+  isDeadConnection, isDuplicateObject, isRerouted, isUndefinedObject, isUniqueViolation, translate,
+} from './errors.js';
+import { BoundedPool } from './pool.js';
+import { ConnectionRegisters } from './registers.js';
+import { runStatement, type StatementOutcome } from './statement.js';
 
-/** Db2 types of the OUT parameters, by name (the same name means the same type in every procedure). */
-export const OUT_TYPES: Record<string, { type: string; length?: number }> = {
+/** Db2 types of the OUT parameters as the procedures declare them, by name (the same name means the same type everywhere). */
+export const OUT_TYPES: Record<string, { type: string; length?: number; precision?: number; scale?: number }> = {
   status: { type: 'INTEGER' }, retry_after: { type: 'INTEGER' }, sessions: { type: 'INTEGER' },
   audit_rows: { type: 'INTEGER' }, customer_id: { type: 'VARCHAR', length: 12 },
-  bank_id: { type: 'VARCHAR', length: 11 }, role: { type: 'VARCHAR', length: 8 },
-  account_id: { type: 'VARCHAR', length: 20 }, device: { type: 'VARCHAR', length: 64 },
+  bank_id: { type: 'VARCHAR', length: 11 }, access_role: { type: 'VARCHAR', length: 8 },
+  account_id: { type: 'VARCHAR', length: 20 }, device: { type: 'VARCHAR', length: 64 }, jkt: { type: 'CHAR', length: 43 },
   session_hash: { type: 'CHAR', length: 16 }, created_at: { type: 'TIMESTAMP', length: 32 },
   last_seen_at: { type: 'TIMESTAMP', length: 32 }, idle_expires_at: { type: 'TIMESTAMP', length: 32 },
   absolute_expires_at: { type: 'TIMESTAMP', length: 32 }, transfer_id: { type: 'CHAR', length: 36 },
   from_account: { type: 'VARCHAR', length: 20 }, to_account: { type: 'VARCHAR', length: 20 },
-  amount: { type: 'DECIMAL', length: 17 }, currency: { type: 'CHAR', length: 3 },
+  amount: { type: 'DECIMAL', precision: 15, scale: 2 }, currency: { type: 'CHAR', length: 3 },
   reference: { type: 'VARCHAR', length: 140 }, booked_at: { type: 'TIMESTAMP', length: 32 },
+  // The SAMPLE database's EMPLOYEE columns, returned by the employee procedures.
+  empno: { type: 'CHAR', length: 6 }, firstnme: { type: 'VARCHAR', length: 12 }, midinit: { type: 'CHAR', length: 1 },
+  lastname: { type: 'VARCHAR', length: 15 }, workdept: { type: 'CHAR', length: 3 }, phoneno: { type: 'CHAR', length: 4 },
+  // Dates as CHAR(date, ISO): a DATE OUT value's text would follow the server's territory.
+  hiredate: { type: 'CHAR', length: 10 }, job: { type: 'CHAR', length: 8 }, edlevel: { type: 'SMALLINT' },
+  sex: { type: 'CHAR', length: 1 }, birthdate: { type: 'CHAR', length: 10 }, salary: { type: 'DECIMAL', precision: 9, scale: 2 },
+  bonus: { type: 'DECIMAL', precision: 9, scale: 2 }, comm: { type: 'DECIMAL', precision: 9, scale: 2 },
 };
 
-/** SQLSTATEs and SQLCODEs meaning the connection is dead: discard it. */
-const STALE_STATES = new Set(['08001', '08003', '08004', '08007', '08S01', '40003']);
-const STALE_CODES = new Set([-30080, -30081, -30108, -1224, -1776, -900]);
-/** SQL1598N: no Db2 Connect licence for z/OS. Permanent, but the request still cannot be served. */
-const NO_DB2_CONNECT_LICENCE = -1598;
+/** A statement Db2 completed with SQL_SUCCESS_WITH_INFO: the work is done, and Db2 said this about it. */
+export type Db2Warning = HostWarning;
 
-export function isStale(error: unknown): boolean {
-  const { state, sqlcode } = error as Db2Error;
-  return (state !== undefined && STALE_STATES.has(state)) || (sqlcode !== undefined && STALE_CODES.has(sqlcode));
-}
+/** Without onWarning, warnings go to console.warn. */
+export type Db2HostOptions = HostOptions;
 
-export function translate(error: unknown): Error {
-  if (error instanceof HostError) return error;
-  const { state, sqlcode, message } = error as Db2Error;
-  const text = message ?? String(error);
-  if (state === '23505' || sqlcode === -803) return new HostConflictError(text, state, { cause: error });
-  if (isStale(error) || sqlcode === NO_DB2_CONNECT_LICENCE || state?.startsWith('08') || state?.startsWith('57')
-    || state === '40001' || sqlcode === -911 || sqlcode === -913) {
-    return new HostUnavailableError(text, state, { cause: error });
-  }
-  return new HostError(text, state, { cause: error });
-}
+const INT32 = 2 ** 31;
 
 /** Db2 reads 'YYYY-MM-DD-HH.MM.SS.ffffff'; this schema keeps every TIMESTAMP in UTC. */
 export function db2Timestamp(date: Date): string {
@@ -53,222 +53,278 @@ export function db2Timestamp(date: Date): string {
   return `${iso.slice(0, 10)}-${iso.slice(11, 13)}.${iso.slice(14, 16)}.${iso.slice(17, 19)}.${iso.slice(20, 23)}000`;
 }
 
-function inputParam(value: unknown): Db2Param {
-  if (value instanceof Date) return { ParamType: 'INPUT', DataType: 'TIMESTAMP', Data: db2Timestamp(value) };
-  if (typeof value === 'number') return { ParamType: 'INPUT', DataType: Number.isInteger(value) ? 'BIGINT' : 'DOUBLE', Data: value };
-  if (typeof value === 'boolean') return { ParamType: 'INPUT', DataType: 'SMALLINT', Data: value ? 1 : 0 };
-  // Strings (decimals included: Db2 casts a string to DECIMAL on assignment) and NULL.
-  return { ParamType: 'INPUT', DataType: 'VARCHAR', Data: value ?? null };
+export function inputParam(value: unknown): Db2Param {
+  if (value instanceof Date) return { ParamType: 'INPUT', DataType: 'CHAR', Data: db2Timestamp(value) };
+  if (typeof value === 'boolean') return { ParamType: 'INPUT', DataType: 'BIGINT', Data: value ? 1 : 0 };
+  if (typeof value === 'number') {
+    // ibm_db binds an integer through a 32-bit read (ODBC::GetInt32Param) and mislabels a
+    // larger one as a double in a BIGINT buffer: beyond 32 bits, Db2 casts the text instead.
+    if (Number.isInteger(value)) {
+      return Math.abs(value) < INT32 ? { ParamType: 'INPUT', DataType: 'BIGINT', Data: value } : { ParamType: 'INPUT', DataType: 'CHAR', Data: String(value) };
+    }
+    return { ParamType: 'INPUT', DataType: 'DOUBLE', Data: value };
+  }
+  // Text, decimals as text (Db2 casts a string to DECIMAL on assignment), and NULL.
+  return { ParamType: 'INPUT', DataType: 'CHAR', Data: typeof value === 'string' ? value : value === null || value === undefined ? null : String(value) };
 }
 
-function outputParam(name: string): Db2Param {
-  const { type, length } = OUT_TYPES[name] ?? { type: 'VARCHAR', length: 256 };
-  return { ParamType: 'OUTPUT', DataType: type, Data: type === 'INTEGER' ? 0 : '', ...(length ? { Length: length } : {}) };
+/**
+ * How each declared OUT type is bound. ibm_db knows no INTEGER, DECIMAL or
+ * TIMESTAMP DataType: integers come back through a BIGINT buffer; DECIMAL
+ * through a DOUBLE (exact to 15 digits, every precision declared here, and
+ * free of the scale 0 ibm_db would declare for a DECIMAL parameter); CHAR,
+ * VARCHAR, DATE and TIMESTAMP as text, a timestamp in Db2's
+ * 'YYYY-MM-DD-HH.MM.SS.ffffff'. Length is the buffer: shorter than the value
+ * and the CLI truncates it (01004).
+ */
+export function outputParam(name: string): Db2Param {
+  const declared = OUT_TYPES[name] ?? { type: 'VARCHAR', length: 256 };
+  if (['INTEGER', 'SMALLINT', 'BIGINT'].includes(declared.type)) return { ParamType: 'OUTPUT', DataType: 'BIGINT', Data: 0 };
+  // Data must not be an integer here (ibm_db would bind the buffer as BIGINT), and Length must leave room for a double.
+  if (declared.type === 'DECIMAL') return { ParamType: 'OUTPUT', DataType: 'DOUBLE', Data: '', Length: 8 };
+  return { ParamType: 'OUTPUT', DataType: 'CHAR', Data: '', Length: declared.length ?? 256 };
+}
+
+function hostValue(value: unknown): HostValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return String(value);
+}
+
+/** A DECIMAL comes back through a DOUBLE (outputParam): as text with its declared scale, like every driver's decimals. */
+function outValue(name: string, value: unknown): HostValue {
+  const scale = OUT_TYPES[name]?.scale;
+  return typeof value === 'number' && scale !== undefined ? value.toFixed(scale) : hostValue(value);
 }
 
 /** Db2 answers column names in upper case; the mappers above db/ expect lower case. */
 function lowerKeys(row: Record<string, unknown>): Row {
   const out: Row = {};
-  for (const [key, value] of Object.entries(row)) out[key.toLowerCase()] = value as HostValue;
+  for (const [key, value] of Object.entries(row)) out[key.toLowerCase()] = hostValue(value);
   return out;
 }
 
-const promised = <T>(run: (callback: (error: Db2Error | null, result: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => run((error, result) => (error ? reject(error) : resolve(result))));
-
-/** Statements of a Db2 script are separated by lines holding only "@". */
-export function splitScript(sql: string, schema: string): string[] {
-  return sql.replace(/\$\{SCHEMA\}/g, schema).split(/^\s*@\s*$/m)
+/** Statements of a Db2 script are separated by lines holding only "@" (the CLP's `-td@`). */
+export function splitScript(sql: string): string[] {
+  return sql.split(/^\s*@\s*$/m)
     .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
     .filter(Boolean);
 }
+
+/**
+ * The *_sample scripts create the SAMPLE database's own objects (DEPARTMENT,
+ * EMPLOYEE, their index): where SAMPLE is installed they exist, and are kept.
+ */
+const keepsExisting = (version: string, statement: string, error: unknown): boolean =>
+  version.endsWith('_sample') && /^CREATE\s/i.test(statement) && isDuplicateObject(error);
+
+/**
+ * Rolls back and turns autocommit on again (ODBCConnection::EndTransaction),
+ * whatever state the connection is in: after SQL30081N ibm_db has already
+ * disconnected it and dropped its native half, and rollbackTransaction throws.
+ */
+function rollBack(db: Db2Database): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      db.rollbackTransaction(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+/** Thrown inside a migration's unit of work to roll it back: the marker was recorded by someone else. */
+class MarkerTaken extends Error {}
+
+type Run = (sql: string, params?: unknown[]) => Promise<StatementOutcome>;
 
 export class Db2Host implements Host {
   readonly dialect = 'db2' as const;
   readonly description: string;
   private readonly counter = new CallCounter();
-  private readonly pool: Db2Pool;
+  private readonly pool: BoundedPool;
+  private readonly registers: ConnectionRegisters;
   private readonly callText: Record<string, string> = {};
-  private busy = 0;
-  private readonly waiting: (() => void)[] = [];
-  private closed = false;
+  private readonly timeoutSeconds: number;
+  private readonly ledger: string;
+  private readonly warn: (warning: Db2Warning) => void;
 
-  constructor(private readonly target: Db2Target, binding: Db2Binding, private readonly options: HostOptions) {
+  constructor(target: Db2Target, binding: Db2Binding, options: Db2HostOptions) {
     this.description = target.description;
-    this.pool = new binding.Pool({ maxPoolSize: options.poolSize, connectTimeout: Math.ceil(options.acquireTimeoutMs / 1000) });
+    this.timeoutSeconds = Math.ceil(options.statementTimeoutMs / 1000);
+    this.warn = options.onWarning ?? ((warning) => console.warn(
+      `Db2 warning on ${warning.operation}: SQLSTATE ${warning.sqlstate} (SQLCODE ${warning.sqlcode ?? '?'}) ${warning.message}`));
+    const pool = new binding.Pool({ maxPoolSize: options.poolSize, connectTimeout: Math.max(1, Math.ceil(options.acquireTimeoutMs / 1000)) });
+    this.pool = new BoundedPool(pool, target.connectionString, options.poolSize, options.acquireTimeoutMs);
+    this.registers = new ConnectionRegisters(
+      { schema: target.schema, lockTimeoutSeconds: Math.min(32767, Math.max(0, Math.ceil(options.lockTimeoutMs / 1000))) },
+      async (db, sql) => {
+        await this.run(db, sql, sql, [], false);
+      },
+      (operation, diagnostic) => this.report(operation, diagnostic),
+    );
+    this.ledger = `"${target.schema}".SCHEMA_MIGRATION`;
     for (const [name, signature] of Object.entries(procedures)) {
       const markers = [...signature.in, ...signature.out].map(() => '?').join(', ');
       this.callText[name] = `CALL ${target.schema}.${name.toUpperCase()}(${markers})`;
     }
   }
 
-  async call(procedure: ProcedureName, args: Record<string, HostValue>): Promise<Row> {
+  async call(procedure: ProcedureName, args: Record<string, HostValue>, context?: CallContext): Promise<Row> {
     const signature = procedures[procedure];
-    const params = [...positionalArgs(procedure, args).map(inputParam), ...signature.out.map(outputParam)];
-    const idempotent = 'idempotent' in signature && signature.idempotent === true;
-    const result = await this.counter.time(procedure, () => this.withConnection(idempotent, (connection) =>
-      promised<unknown>((done) => connection.query(this.callText[procedure], params, done))));
-    // ibm_db returns the OUT parameters' values, in order, as an array.
-    const values = Array.isArray(result) ? result : [];
-    return Object.fromEntries(signature.out.map((name, i) => [name, (values[i] ?? null) as HostValue]));
+    const inputs = positionalArgs(procedure, args);
+    const sql = this.callText[procedure] ?? '';
+    const retrySafe = 'idempotent' in signature && signature.idempotent === true;
+    const { out } = await this.counter.time(procedure, () => this.withConnection(retrySafe, context, (db) =>
+      // Built per attempt: lib/odbc.js rewrites the parameter objects it is given.
+      this.run(db, procedure, sql, [...inputs.map(inputParam), ...signature.out.map(outputParam)], false)));
+    return Object.fromEntries(signature.out.map((name, i) => [name, outValue(name, out[i])]));
   }
 
-  async query(statement: Statement, params: readonly HostValue[]): Promise<Row[]> {
-    // Every named statement is a read or an idempotent write: safe to retry once.
-    const rows = await this.counter.time(statement.name, () => this.withConnection(true, (connection) =>
-      promised<unknown>((done) => connection.query(statement.sql, params.map(inputParam), done))));
-    return (Array.isArray(rows) ? rows : []).map((row) => lowerKeys(row as Record<string, unknown>));
+  async query(statement: Statement, params: readonly HostValue[], context?: CallContext): Promise<Row[]> {
+    // Every named statement is a read or an idempotent write: safe to repeat once.
+    const { rows } = await this.counter.time(statement.name, () => this.withConnection(true, context, (db) =>
+      this.run(db, statement.name, statement.sql, params.map(inputParam), true)));
+    return rows.map(lowerKeys);
   }
 
   async ping(): Promise<void> {
-    await this.withConnection(true, (connection) =>
-      promised<unknown>((done) => connection.query('SELECT 1 AS OK FROM SYSIBM.SYSDUMMY1', [], done)));
+    await this.withConnection(true, undefined, (db) => this.run(db, 'ping', 'SELECT 1 AS OK FROM SYSIBM.SYSDUMMY1', [], true));
   }
 
-  runScript(sql: string): Promise<void> {
-    return this.inTransaction(async (run) => {
-      for (const statement of splitScript(sql, this.target.schema)) await run(statement);
-    }).then(() => undefined);
+  async runScript(sql: string): Promise<void> {
+    // A script may hold anything: never repeated.
+    await this.withConnection(false, undefined, (db) => this.inTransaction(db, 'script', async (run) => {
+      for (const statement of splitScript(sql)) await run(statement);
+    }));
   }
 
   async appliedMigrations(): Promise<Set<string>> {
-    const schema = this.target.schema;
-    await this.inTransaction(async (run) => {
+    const rows = await this.withConnection(true, undefined, async (db) => {
       try {
-        await run(`CREATE TABLE ${schema}.SCHEMA_MIGRATION (VERSION VARCHAR(100) NOT NULL PRIMARY KEY, `
-          + 'APPLIED_AT TIMESTAMP NOT NULL DEFAULT CURRENT TIMESTAMP)');
+        return (await this.run(db, 'migrations.read', `SELECT VERSION FROM ${this.ledger}`, [], true)).rows;
       } catch (error) {
-        if ((error as Db2Error).state !== '42710') throw error; // 42710: it exists already
+        if (isUndefinedObject(error)) return []; // SQL0204N: no ledger yet, so nothing applied
+        throw error;
       }
     });
-    const rows = await this.withConnection(true, (connection) =>
-      promised<unknown>((done) => connection.query(`SELECT VERSION FROM ${schema}.SCHEMA_MIGRATION`, [], done)));
-    return new Set((rows as Record<string, unknown>[]).map((row) => String(lowerKeys(row).version)));
+    return new Set(rows.map((row) => String(lowerKeys(row).version)));
+  }
+
+  async prepareMigrations(): Promise<void> {
+    await this.withConnection(true, undefined, async (db) => {
+      try {
+        await this.run(db, 'migrations.prepare', `CREATE TABLE ${this.ledger} (VERSION VARCHAR(100) NOT NULL PRIMARY KEY, `
+          + 'APPLIED_AT TIMESTAMP NOT NULL DEFAULT CURRENT TIMESTAMP)', [], false);
+      } catch (error) {
+        if (!isDuplicateObject(error)) throw error; // SQL0601N: it exists already
+      }
+    });
   }
 
   async applyMigration(version: string, sql: string): Promise<boolean> {
-    const schema = this.target.schema;
     try {
-      await this.inTransaction(async (run) => {
-        // The marker first: a concurrent instance waits on its key, then fails with 23505 and skips.
-        await run(`INSERT INTO ${schema}.SCHEMA_MIGRATION (VERSION) VALUES (?)`, [version]);
-        for (const statement of splitScript(sql, schema)) {
+      // Safe to repeat: a rerouted or lost unit of work was rolled back, and one that committed finds its marker taken.
+      await this.withConnection(true, undefined, (db) => this.inTransaction(db, `migration ${version}`, async (run) => {
+        // The marker first: a concurrent instance waits on its key, then gets 23505 and skips the version.
+        try {
+          await run(`INSERT INTO ${this.ledger} (VERSION) VALUES (?)`, [version]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new MarkerTaken(version);
+          throw error;
+        }
+        for (const statement of splitScript(sql)) {
           try {
             await run(statement);
           } catch (error) {
-            // The SAMPLE database may already hold EMPLOYEE: keep it.
-            const sampleTable = /^CREATE (UNIQUE )?(TABLE|INDEX) \S+\.EMPLOYEE/i.test(statement);
-            if (!(sampleTable && (error as Db2Error).state === '42710')) throw error;
+            if (!keepsExisting(version, statement, error)) throw error;
           }
         }
-      });
+      }));
       return true;
     } catch (error) {
-      if (error instanceof HostConflictError) return false;
+      if (error instanceof MarkerTaken) return false;
       throw error;
     }
   }
 
-  stats() {
-    return {
-      ...this.counter.snapshot(),
-      pool: { inUse: this.busy, open: this.busy, waiting: this.waiting.length, max: this.options.poolSize },
-    };
+  stats(): HostCallStats {
+    return { ...this.counter.snapshot(), pool: this.pool.counts() };
   }
 
-  onCall(listener: CallListener): void {
-    this.counter.listener = listener;
+  onCall(listener: CallListener): () => void {
+    return this.counter.listen(listener);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await promised<unknown>((done) => this.pool.close((error) => done(error, undefined)));
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** One statement, its warning told once. */
+  private async run(db: Db2Database, operation: string, sql: string, params: Db2Param[], fetch: boolean): Promise<StatementOutcome> {
+    const outcome = await runStatement(db, sql, params, { timeoutSeconds: this.timeoutSeconds, fetch });
+    if (outcome.warning) this.report(operation, outcome.warning);
+    return outcome;
+  }
+
+  private report(operation: string, diagnostic: Db2Diagnostic): void {
+    this.warn({ operation, sqlstate: diagnostic.sqlstate ?? '', ...(diagnostic.sqlcode === undefined ? {} : { sqlcode: diagnostic.sqlcode }), message: diagnostic.message });
   }
 
   /** Runs `work` in one unit of work on one connection (autocommit off), committing at the end. */
-  private inTransaction(work: (run: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<void>): Promise<void> {
-    return this.withConnection(false, async (connection) => {
-      await promised<unknown>((done) => connection.beginTransaction((error) => done(error, undefined)));
-      try {
-        await work((sql, params = []) => promised<unknown>((done) => connection.query(sql, params, done)));
-        await promised<unknown>((done) => connection.commitTransaction((error) => done(error, undefined)));
-      } catch (error) {
-        await promised<unknown>((done) => connection.rollbackTransaction((e) => done(e, undefined))).catch(() => undefined);
-        throw error;
-      }
-    });
-  }
-
-  private async withConnection<T>(retryable: boolean, work: (connection: Db2Connection) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      const connection = await this.acquire();
-      let stale = false;
-      try {
-        return await work(connection);
-      } catch (error) {
-        stale = isStale(error);
-        if (!(stale && retryable && attempt === 1)) throw translate(error);
-      } finally {
-        this.release(connection, stale);
-      }
-    }
-  }
-
-  /** A pool slot within acquireTimeoutMs, or 503: never an unbounded wait. */
-  private async acquire(): Promise<Db2Connection> {
-    if (this.closed) throw new HostUnavailableError('the Db2 pool is closed');
-    // A waiter is handed the freed slot directly, so a newcomer cannot take it in between.
-    if (this.busy >= this.options.poolSize) await this.waitForSlot();
-    else this.busy += 1;
-    let timedOut = false;
-    const opening = promised<Db2Connection>((done) => this.pool.open(this.target.connectionString, done));
-    const timer = new Promise<never>((_, reject) => setTimeout(() => {
-      timedOut = true;
-      reject(new HostUnavailableError(`no Db2 connection within ${this.options.acquireTimeoutMs} ms`));
-    }, this.options.acquireTimeoutMs).unref());
+  private async inTransaction<T>(db: Db2Database, operation: string, work: (run: Run) => Promise<T>): Promise<T> {
+    await new Promise<void>((resolve, reject) => db.beginTransaction((error) => (error ? reject(error) : resolve())));
     try {
-      return await Promise.race([opening, timer]);
+      const result = await work((sql, params = []) => this.run(db, operation, sql, params.map(inputParam), false));
+      await new Promise<void>((resolve, reject) => db.commitTransaction((error) => (error ? reject(error) : resolve())));
+      return result;
     } catch (error) {
-      if (timedOut) {
-        // The slot stays taken until the late open settles; a late connection goes straight back.
-        opening.then((late) => this.release(late, false), () => this.freeSlot());
-      } else {
-        this.freeSlot();
-      }
-      throw translate(error);
+      await rollBack(db);
+      throw error;
     }
   }
 
-  private waitForSlot(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const index = this.waiting.indexOf(wake);
-        if (index >= 0) this.waiting.splice(index, 1);
-        reject(new HostUnavailableError(`Db2 pool exhausted: no connection free within ${this.options.acquireTimeoutMs} ms`));
-      }, this.options.acquireTimeoutMs);
-      timer.unref();
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiting.push(wake);
-    });
-  }
-
-  private release(connection: Db2Connection, discard: boolean): void {
-    const finish = () => this.freeSlot();
-    if (discard && connection.realClose) connection.realClose(finish);
-    else connection.close(finish);
-  }
-
-  private freeSlot(): void {
-    const next = this.waiting.shift();
-    if (next) next(); // the slot passes to the longest waiter
-    else this.busy -= 1;
+  /**
+   * Runs `work` on a pooled connection, prepared for this call. A rerouted
+   * connection is retried once in place, a dead one once on another
+   * connection, both only when `retrySafe`; anything else is translated.
+   */
+  private async withConnection<T>(retrySafe: boolean, context: CallContext | undefined, work: (db: Db2Database) => Promise<T>): Promise<T> {
+    let db: Db2Database | null = await this.pool.acquire();
+    let retried = false;
+    try {
+      for (;;) {
+        try {
+          await this.registers.prepare(db, context);
+          return await work(db);
+        } catch (error) {
+          if (error instanceof MarkerTaken) throw error;
+          const diagnostic = diagnosticOf(error);
+          const again = retrySafe && !retried;
+          retried = true;
+          if (isRerouted(diagnostic)) {
+            this.registers.forget(db);
+            if (again) continue;
+          } else if (isDeadConnection(diagnostic)) {
+            const dead: Db2Database = db;
+            db = null;
+            await this.pool.discard(dead);
+            if (again) {
+              db = await this.pool.acquire();
+              continue;
+            }
+          }
+          throw translate(error);
+        }
+      }
+    } finally {
+      if (db) await this.pool.release(db);
+    }
   }
 }
 
-export async function openDb2(url: string, options: HostOptions, binding?: Db2Binding): Promise<Host> {
+export async function openDb2(url: string, options: Db2HostOptions, binding?: Db2Binding): Promise<Host> {
   const target = parseDb2Url(url);
   return new Db2Host(target, binding ?? await loadIbmDb(), options);
 }

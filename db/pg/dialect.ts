@@ -1,7 +1,7 @@
 // What PGlite and the PostgreSQL server have in common: CALL text for the
 // procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
 // Each driver supplies only how to run one statement and how to classify errors.
-import { CallCounter, HostConflictError, type HostError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
+import { CallCounter, HostConflictError, HostError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
 
@@ -34,6 +34,10 @@ const MIGRATION_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migration (
   applied_at TIMESTAMPTZ  NOT NULL DEFAULT CURRENT_TIMESTAMP
 )`;
 
+/** The ledger's primary key: a conflict on it, and only on it, means another instance applied the version. */
+const MIGRATION_MARKER = 'schema_migration_pkey';
+const UNDEFINED_TABLE = '42P01';
+
 /** OUT parameters are declared `o_status`, …; callers see `status`, …. */
 function stripOutPrefix(row: Row): Row {
   const out: Row = {};
@@ -64,24 +68,32 @@ export class PgDialectHost implements Host {
 
   async appliedMigrations(): Promise<Set<string>> {
     try {
+      const rows = await this.executor.run('migration.list', 'SELECT version FROM schema_migration', []);
+      return new Set(rows.map((row) => String(row.version)));
+    } catch (error) {
+      if (error instanceof HostError && error.sqlState === UNDEFINED_TABLE) return new Set();
+      throw error;
+    }
+  }
+
+  async prepareMigrations(): Promise<void> {
+    try {
       await this.executor.runScript(MIGRATION_LEDGER);
     } catch (error) {
       // Instances starting together race on CREATE TABLE IF NOT EXISTS; the loser sees the winner's table.
-      if (!(error instanceof HostConflictError) && (error as HostError).sqlState !== '42P07') throw error;
+      if (!(error instanceof HostConflictError) && !(error instanceof HostError && error.sqlState === '42P07')) throw error;
     }
-    const rows = await this.executor.run('migration.list', 'SELECT version FROM schema_migration', []);
-    return new Set(rows.map((row) => String(row.version)));
   }
 
   async applyMigration(version: string, sql: string): Promise<boolean> {
     // One simple-protocol script is one implicit transaction: the marker and
     // the DDL commit together. A concurrent instance blocks on the marker's
-    // key until we commit, then fails with a unique violation and skips.
+    // key until we commit, then fails with a unique violation on it and skips.
     try {
       await this.executor.runScript(`INSERT INTO schema_migration (version) VALUES ('${version.replace(/'/g, "''")}');\n${sql}`);
       return true;
     } catch (error) {
-      if (error instanceof HostConflictError) return false;
+      if (error instanceof HostConflictError && error.constraint === MIGRATION_MARKER) return false;
       throw error;
     }
   }
@@ -94,8 +106,8 @@ export class PgDialectHost implements Host {
     return { ...this.counter.snapshot(), ...(this.executor.pool ? { pool: this.executor.pool() } : {}) };
   }
 
-  onCall(listener: CallListener): void {
-    this.counter.listener = listener;
+  onCall(listener: CallListener): () => void {
+    return this.counter.listen(listener);
   }
 
   close(): Promise<void> {
@@ -109,6 +121,8 @@ export function isUnavailableState(code: string | undefined): boolean {
   return code.startsWith('08') // connection exception
     || code.startsWith('53') // insufficient resources
     || code.startsWith('57P') // operator intervention: shutdown, crash, cannot connect now
+    || code === '57014' // statement timeout (DB_STATEMENT_TIMEOUT_SECONDS)
+    || code === '55P03' // lock timeout (DB_LOCK_TIMEOUT_SECONDS)
     || code === '40001' || code === '40P01'; // serialization failure, deadlock: safe to retry later
 }
 

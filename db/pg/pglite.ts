@@ -8,7 +8,7 @@ import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './
 function translate(error: unknown): Error {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  if (code === '23505') return new HostConflictError(message, code, { cause: error });
+  if (code === '23505') return new HostConflictError(message, code, { cause: error }, (error as { constraint?: string }).constraint);
   if (isUnavailableState(code)) return new HostUnavailableError(message, code, { cause: error });
   return new HostError(message, code, { cause: error });
 }

@@ -9,6 +9,7 @@ export interface PgServerOptions {
   /** How long a caller waits for a connection before the request fails with 503. */
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
+  lockTimeoutMs: number;
   onIdleError?: (error: Error) => void;
 }
 
@@ -21,7 +22,7 @@ function translate(error: unknown): Error {
   if (!code || !SQLSTATE.test(code) || isUnavailableState(code)) {
     return new HostUnavailableError(message, code, { cause: error });
   }
-  if (code === '23505') return new HostConflictError(message, code, { cause: error });
+  if (code === '23505') return new HostConflictError(message, code, { cause: error }, (error as { constraint?: string }).constraint);
   return new HostError(message, code, { cause: error });
 }
 
@@ -37,7 +38,7 @@ export function openPgServer(url: string, options: PgServerOptions): PgDialectHo
     connectionTimeoutMillis: options.acquireTimeoutMs,
     idleTimeoutMillis: 30_000,
     // Enforced by the server, not by a client-side timer per query.
-    options: `-c statement_timeout=${options.statementTimeoutMs}`,
+    options: `-c statement_timeout=${options.statementTimeoutMs} -c lock_timeout=${options.lockTimeoutMs}`,
     types,
   });
   // An idle client losing its server must not crash the process; the next

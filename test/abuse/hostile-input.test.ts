@@ -25,7 +25,7 @@ interface Operation {
 async function hostState(): Promise<string> {
   const [balances, sessions, employees, transfers, ledger] = await Promise.all([
     hostRows('SELECT account_id, CAST(balance AS VARCHAR(20)) AS b FROM account ORDER BY account_id'),
-    hostRows('SELECT session_id, scratchpad FROM host_session ORDER BY session_id'),
+    hostRows('SELECT session_id, scratch_pad FROM host_session ORDER BY session_id'),
     hostRows('SELECT empno, firstnme, lastname, CAST(edlevel AS INTEGER) AS e, CAST(salary AS VARCHAR(20)) AS s FROM employee ORDER BY empno'),
     hostRows('SELECT COUNT(*) AS n FROM transfer'),
     hostRows('SELECT COUNT(*) AS n FROM ledger_entry'),
@@ -79,6 +79,13 @@ describe('hostile input on every route (property-based)', function () {
     }
   }
 
+  /** The n-th element, cycling: fast-check picks the index. */
+  function pickFrom<T>(list: readonly T[], n: number): T {
+    const item = list[n % list.length];
+    if (item === undefined) throw new Error('nothing to pick from');
+    return item;
+  }
+
   /** Operations whose success with a valid token would (rightly) change host state or end the session. */
   const endsSession = (op: Operation) => op.method === 'DELETE' && op.path.startsWith('/api/auth/session');
 
@@ -93,7 +100,7 @@ describe('hostile input on every route (property-based)', function () {
         'application/json, text/plain', 'multipart/form-data; boundary=x', ''),
       fc.boolean(),
       async (pick, who, extraQuery, pathValue, body, contentType, rawGarbage) => {
-        const op = operations[pick % operations.length];
+        const op = pickFrom(operations, pick);
         if (who !== 'none' && endsSession(op)) return;
         const path = op.path.replace(/\{(\w+)\}/g, () => encodeURIComponent(pathValue));
         const query = new URLSearchParams();
@@ -120,7 +127,7 @@ describe('hostile input on every route (property-based)', function () {
       fc.integer({ min: 0, max: 1000 }),
       fc.oneof(
         hostileText.map((t) => `Bearer ${t}`),
-        fc.constantFrom(`Bearer ${header}.${payload}.`, `Bearer ${header}..`, `bearer ${genuine}`, `Bearer  ${genuine}`,
+        fc.constantFrom(`Bearer ${header}.${payload}.`, `Bearer ${header}..`, `Bearer  ${genuine}`,
           `Bearer ${genuine}, Bearer ${genuine}`, `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${'A'.repeat(10_000)}`,
           `Bearer ${Buffer.from('{"alg":"none","typ":"JWT","kid":"1"}').toString('base64url')}.${payload}.`),
       ),
@@ -128,7 +135,7 @@ describe('hostile input on every route (property-based)', function () {
       hostileText,
       async (pick, authorization, extraHeader, extraValue) => {
         const protectedOps = operations.filter((op) => op.path.startsWith('/api/') && op.path !== '/api/auth/login');
-        const op = protectedOps[pick % protectedOps.length];
+        const op = pickFrom(protectedOps, pick);
         const path = op.path.replace(/\{(\w+)\}/g, '000010');
         // Only what an HTTP client can put on the wire: control characters never leave it.
         const headers: Record<string, string> = { authorization: authorization.replace(/[^\t\x20-\x7e\x80-\xff]/g, '') };
@@ -136,7 +143,7 @@ describe('hostile input on every route (property-based)', function () {
         if (!['content-length', 'transfer-encoding', 'host'].includes(extraHeader)) headers[extraHeader] = value;
         const before = await hostState();
         const response = await api.request(op.method, path, { headers });
-        expectSafe(response, `${op.method} ${path} with ${headers.authorization.slice(0, 40)}`);
+        expectSafe(response, `${op.method} ${path} with ${authorization.slice(0, 40)}`);
         expect(response.status, `${op.method} ${path}`).to.be.oneOf([400, 401, 413, 415]);
         expect(await hostState()).to.equal(before);
       },

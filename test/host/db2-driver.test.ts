@@ -1,37 +1,39 @@
-// Contract tests for the Db2 driver: the CALL text, parameter binding (OUT
-// parameters included), pooling and error mapping, against a stand-in for
-// the ibm_db binding. What a real Db2 does with the SQL is not tested here.
+// The Db2 driver's contract, run through ibm_db's real JavaScript layer over
+// the addon stand-in: CALL text and parameter binding, OUT values as Db2
+// assigns them, warnings, statements, error mapping, what every connection
+// carries (schema, path, lock timeout, client information) and the timeouts.
+// What a real Db2 does with the SQL is not tested here.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { setTimeout as delay } from 'node:timers/promises';
 import { parseDb2Url } from '../../db/db2/connection.js';
-import { db2Timestamp, Db2Host, splitScript } from '../../db/db2/driver.js';
-import { HostConflictError, HostError, HostUnavailableError } from '../../db/host.js';
-import { migrate } from '../../db/migrate.js';
-import { listEmployees } from '../../db/employees.js';
-import { login, resolveSession } from '../../db/sessions.js';
-import { transfer } from '../../db/accounts.js';
-import { db2Error, FakeIbmDb, param } from '../support/fake-ibm-db.js';
+import { db2Timestamp, OUT_TYPES } from '../../db/db2/driver.js';
+import { HostConflictError, HostError, HostUnavailableError, type HostValue } from '../../db/host.js';
+import { procedures, type ProcedureName } from '../../db/procedures.js';
+import { resolveSession } from '../../db/sessions.js';
+import { statements } from '../../db/statements.js';
+import { openScriptedHost } from '../support/ibm-db-host.js';
+import { DIAGNOSTICS, SQL_C, SQL_TYPE, db2Error, diagnostic, type Db2Value } from '../support/ibm-db-server.js';
 
-const URL = 'db2://db2inst1:s3cret@db2.example.internal:50000/BANKDB?schema=bank';
 const NOW = new Date('2026-11-25T10:00:00.123Z');
-const open = (fake: FakeIbmDb, poolSize = 4, acquireTimeoutMs = 200) =>
-  new Db2Host(parseDb2Url(URL), fake.binding, { poolSize, acquireTimeoutMs, statementTimeoutMs: 1000 });
+const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: unknown) => error);
 
-const LOGIN_INPUT = {
-  sessionId: '0b7e1c52-8d1f-4d6c-9a55-3f2f1d0e9a10', sessionHash: 'abcdef0123456789', account: '100000001',
-  pinDigest: 'f'.repeat(64), device: 'phone', requestId: 'req-1', clientAddress: '10.1.2.3', now: NOW,
-  idleSeconds: 300, absoluteSeconds: 3600, maxFailures: 5, lockSeconds: 900,
-};
+const PROCEDURE_NAMES = Object.keys(procedures).filter((name): name is ProcedureName => name in procedures);
 
-describe('Db2 driver (stand-in ibm_db binding)', () => {
+/** Every IN argument of a procedure, NULL unless given. */
+function argsFor(procedure: ProcedureName, given: Record<string, HostValue> = {}): Record<string, HostValue> {
+  return { ...Object.fromEntries(procedures[procedure].in.map((name) => [name, null])), ...given };
+}
+
+describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
   describe('connection string', () => {
-    it('is built from the URL with schema, TLS and certificate', () => {
+    it('is built from the URL with schema, TLS, certificate and hostname validation', () => {
       const target = parseDb2Url('db2://app:p%40ss@db2.bank:50001/PROD?schema=api&ssl=true&sslServerCertificate=/etc/db2/ca.arm');
       expect(target.connectionString).to.equal('DATABASE=PROD;HOSTNAME=db2.bank;PORT=50001;PROTOCOL=TCPIP;UID=app;PWD=p@ss;'
-        + 'CURRENTSCHEMA=API;SECURITY=SSL;SSLSERVERCERTIFICATE=/etc/db2/ca.arm;');
+        + 'CURRENTSCHEMA=API;SECURITY=SSL;SSLClientHostnameValidation=Basic;SSLSERVERCERTIFICATE=/etc/db2/ca.arm;');
       expect(target.schema).to.equal('API');
       expect(target.description).not.to.include('p@ss');
+      expect(parseDb2Url('db2://app:x@db2.bank/PROD?ssl=true').connectionString).to.include('PORT=50001;');
+      expect(parseDb2Url('db2://app:x@db2.bank/PROD').connectionString).to.include('PORT=50000;').and.include('CURRENTSCHEMA=APP;');
     });
 
     it('refuses values that would inject connection keywords', () => {
@@ -39,200 +41,259 @@ describe('Db2 driver (stand-in ibm_db binding)', () => {
       expect(() => parseDb2Url('db2://app:x@h:50000/DB?schema=a;b')).to.throw(/identifier/);
       expect(() => parseDb2Url('db2://app:x@h:50000/')).to.throw(/no database/);
     });
+
+    it('reaches the CLI as built, with the login timeout from the acquire timeout', async () => {
+      const { host, db2 } = openScriptedHost({ acquireTimeoutMs: 2500 });
+      await host.ping();
+      expect(db2.connectionStrings).to.deep.equal([parseDb2Url('db2://db2inst1:s3cret@db2.example.internal:50000/BANKDB?schema=bank').connectionString]);
+    });
   });
 
   describe('procedure calls', () => {
-    it('binds IN parameters in catalogue order and OUT parameters with their Db2 types', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => [0, 'C001', 'DEMOBANK1', 'customer', 0];
-      const outcome = await login(open(fake), LOGIN_INPUT);
-      expect(outcome).to.deep.equal({ status: 'ok', customerId: 'C001', bankId: 'DEMOBANK1', role: 'customer' });
-      const [{ sql, params }] = fake.executed;
-      expect(sql).to.equal(`CALL BANK.LOGIN(${Array(17).fill('?').join(', ')})`);
-      expect(params.slice(0, 3).map((p) => param(p).Data)).to.deep.equal([LOGIN_INPUT.sessionId, LOGIN_INPUT.sessionHash, '100000001']);
-      expect(param(params[7])).to.deep.equal({ ParamType: 'INPUT', DataType: 'TIMESTAMP', Data: '2026-11-25-10.00.00.123000' });
-      expect(param(params[8])).to.deep.equal({ ParamType: 'INPUT', DataType: 'BIGINT', Data: 300 });
-      expect(params.slice(12).map(param)).to.deep.equal([
-        { ParamType: 'OUTPUT', DataType: 'INTEGER', Data: 0 },
-        { ParamType: 'OUTPUT', DataType: 'VARCHAR', Data: '', Length: 12 },
-        { ParamType: 'OUTPUT', DataType: 'VARCHAR', Data: '', Length: 11 },
-        { ParamType: 'OUTPUT', DataType: 'VARCHAR', Data: '', Length: 8 },
-        { ParamType: 'OUTPUT', DataType: 'INTEGER', Data: 0 },
-      ]);
+    it('calls the schema-qualified procedure with IN parameters in catalogue order, bound as ibm_db can carry them', async () => {
+      const { host, db2 } = openScriptedHost();
+      await host.call('logout', argsFor('logout', { session_id: 'sid-1', request_id: 'req-1', now: NOW }));
+      const [call] = db2.executed;
+      if (!call) throw new Error('no CALL reached Db2');
+      expect(call.sql).to.equal(`CALL BANK.LOGOUT(${Array(procedures.logout.in.length + 1).fill('?').join(', ')})`);
+      const names = procedures.logout.in;
+      expect(call.inputs[names.indexOf('session_id')]).to.equal('sid-1');
+      // ibm_db has no TIMESTAMP DataType: the clock goes as Db2's timestamp text, which Db2 casts.
+      expect(call.inputs[names.indexOf('now')]).to.equal('2026-11-25-10.00.00.123000');
+      expect(call.inputs[names.indexOf('client_address')]).to.equal(null);
+      const [status] = call.params.slice(names.length);
+      expect(status).to.include({ paramType: 4, sqlType: SQL_TYPE.BIGINT, cType: SQL_C.SBIGINT });
+      // With autocommit on, the CALL commits with the procedure's audit row or not at all.
+      expect(call.autocommit).to.equal(true);
     });
 
-    it('maps status codes and Db2 timestamps of OUT parameters', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => [2, null, null, null, 417];
-      expect(await login(open(fake), LOGIN_INPUT)).to.deep.equal({ status: 'locked', retryAfterSeconds: 417 });
-      fake.respond = () => [0, 'C001', '100000001', 'DEMOBANK1', 'customer', null, 'abcdef0123456789',
-        '2026-11-25-09.58.00.000000', '2026-11-25-09.59.30.500000', '2026-11-25-10.04.30.500000', '2026-11-25-10.58.00.000000'];
-      const resolved = await resolveSession(open(fake), { sessionId: LOGIN_INPUT.sessionId, now: NOW, idleSeconds: 300, touchSeconds: 60, requestId: 'r', clientAddress: '::1' });
-      expect(resolved.status).to.equal('alive');
-      if (resolved.status !== 'alive') return;
-      expect(resolved.session.lastSeenAt.toISOString()).to.equal('2026-11-25T09:59:30.500Z');
-      expect(resolved.session.device).to.equal(null);
+    it('binds numbers so they reach Db2 intact: 32-bit integers as BIGINT, larger ones and decimals as text, fractions as DOUBLE', async () => {
+      const { host, db2 } = openScriptedHost();
+      await host.query(statements.ledgerPage, [2 ** 40, 'A1', 'C1', 21]);
+      await host.query(statements.ledgerPage, ['9223372036854775807', 'A1', 'C1', 1.5]);
+      expect(db2.executed.map((e) => e.inputs)).to.deep.equal([[String(2 ** 40), 'A1', 'C1', 21], ['9223372036854775807', 'A1', 'C1', 1.5]]);
+      expect(db2.executed[0]?.params[3]).to.include({ sqlType: SQL_TYPE.BIGINT, cType: SQL_C.SBIGINT });
     });
 
-    it('refuses a status code the catalogue does not define (host and API out of step: 500, not a guess)', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => [7, null, null, null, 0];
-      const error = await login(open(fake), LOGIN_INPUT).catch((e: unknown) => e);
-      expect((error as Error).message).to.equal('procedure login answered unknown status 7');
-    });
-
-    it('passes money as a decimal string and reads DECIMAL OUT values back as money', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => [0, 'f1d0c3a2-0000-4000-8000-000000000001', '100000001', '200000001', '12.5', 'EUR', null, '2026-11-25-10.00.00.123000'];
-      const outcome = await transfer(open(fake), {
-        customerId: 'C001', sessionBankId: 'DEMOBANK1', sessionHash: 'h', device: null, bankId: 'DEMOBANK1',
-        idempotencyKey: 'key-12345678', requestDigest: 'd'.repeat(64), transferId: 'f1d0c3a2-0000-4000-8000-000000000001',
-        fromAccount: '100000001', toAccount: '200000001', amount: '12.50', reference: null, now: NOW, requestId: 'r', clientAddress: '::1',
+    it('reads OUT values as Db2 assigns them: integers as numbers, DECIMAL as text with its scale, CHAR blank-padded, TIMESTAMP as Db2 text', async () => {
+      const { host, db2 } = openScriptedHost();
+      const booked = new Date('2026-11-25T10:00:00.123Z');
+      db2.respond = () => ({
+        out: [0, 'f1d0c3a2', '100000001', '200000001', '12.50', 'EUR', null, booked, 0],
+        outTypes: ['INTEGER', 'CHAR(36)', 'VARCHAR(20)', 'VARCHAR(20)', 'DECIMAL(15,2)', 'CHAR(3)', 'VARCHAR(140)', 'TIMESTAMP', 'INTEGER'],
       });
-      expect(outcome.status).to.equal('booked');
-      if (outcome.status === 'booked') expect(outcome.transfer.amount).to.equal('12.50');
-      expect(param(fake.executed[0].params[8])).to.deep.equal({ ParamType: 'INPUT', DataType: 'VARCHAR', Data: '12.50' });
-      expect(param(fake.executed[0].params[19])).to.deep.equal({ ParamType: 'OUTPUT', DataType: 'DECIMAL', Data: '', Length: 17 });
+      const out = await host.call('transfer', argsFor('transfer'));
+      expect(out).to.deep.include({
+        status: 0, transfer_id: 'f1d0c3a2'.padEnd(36), from_account: '100000001', amount: '12.50', currency: 'EUR',
+        reference: null, booked_at: '2026-11-25-10.00.00.123000',
+      });
+    });
+
+    it('maps a resolved session end to end, from the OUT types SESSION_RESOLVE declares: Db2 timestamp text to the same instants', async () => {
+      const { host, db2 } = openScriptedHost();
+      const at = (iso: string) => new Date(iso);
+      db2.respond = () => ({
+        out: [0, 'C001', '100000001', 'DEMOBANK1', 'customer', null, null, 'abcdef0123456789',
+          at('2026-11-25T09:58:00.000Z'), at('2026-11-25T09:59:30.500Z'), at('2026-11-25T10:04:30.500Z'), at('2026-11-25T10:58:00.000Z')],
+      });
+      const resolved = await resolveSession(host, {
+        sessionId: 'sid-1', now: NOW, idleSeconds: 300, touchSeconds: 60, requestId: 'req-1', clientAddress: '::1', traceId: null,
+      });
+      if (resolved.status !== 'alive') throw new Error(`expected alive, got ${resolved.status}`);
+      expect(resolved.session).to.deep.include({ customerId: 'C001', role: 'customer', device: null, jkt: null, sessionHash: 'abcdef0123456789' });
+      expect(resolved.session.lastSeenAt.toISOString()).to.equal('2026-11-25T09:59:30.500Z');
+      expect(resolved.session.absoluteExpiresAt.toISOString()).to.equal('2026-11-25T10:58:00.000Z');
+    });
+
+    it('gives every OUT parameter a buffer that holds the longest value its declared type allows (no 01004 truncation)', async () => {
+      const { host, db2, warnings } = openScriptedHost();
+      for (const name of PROCEDURE_NAMES) {
+        const signature = procedures[name];
+        const types = signature.out.map((out) => {
+          const declared = OUT_TYPES[out];
+          if (!declared) throw new Error(`${name}.${out}: no OUT type`);
+          if (declared.precision !== undefined) return `${declared.type}(${declared.precision},${declared.scale ?? 0})`;
+          return declared.length !== undefined && !['TIMESTAMP', 'DATE'].includes(declared.type) ? `${declared.type}(${declared.length})` : declared.type;
+        });
+        const longest = types.map((type): Db2Value => {
+          const [, base = type, length = '0', scale = '0'] = /^(\w+)(?:\((\d+)(?:,(\d+))?\))?$/.exec(type) ?? [];
+          if (base === 'TIMESTAMP') return new Date('2026-12-31T23:59:59.999Z');
+          if (base === 'DATE') return '2026-12-31';
+          if (base === 'DECIMAL') return `${'9'.repeat(Number(length) - Number(scale))}.${'9'.repeat(Number(scale))}`;
+          if (['INTEGER', 'SMALLINT', 'BIGINT'].includes(base)) return 2147483647;
+          return 'X'.repeat(Number(length));
+        });
+        db2.respond = () => ({ out: longest, outTypes: types });
+        const out = await host.call(name, argsFor(name));
+        signature.out.forEach((field, i) => {
+          const sent = longest[i];
+          const expected = sent instanceof Date ? db2Timestamp(sent) : sent;
+          expect(out[field], `${name}.${field}`).to.equal(expected);
+        });
+      }
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it('takes a CALL that Db2 completed with a warning (SQL_SUCCESS_WITH_INFO) as done, with its OUT values, and tells the warning once', async () => {
+      const { host, db2, warnings } = openScriptedHost();
+      db2.respond = () => ({ out: [0], warning: diagnostic('01H01', 462, 'Routine "LOGOUT" returned a warning') });
+      const out = await host.call('logout', argsFor('logout'));
+      expect(out).to.deep.equal({ status: 0 });
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include({ operation: 'logout', sqlstate: '01H01', sqlcode: 462 });
+    });
+
+    it('takes an OUT value the CLI had to truncate (01004) as done too, and says so', async () => {
+      const { host, db2, warnings } = openScriptedHost();
+      db2.respond = () => ({ out: [0, 'C'.repeat(13), 'DEMOBANK1', 'customer', 0], outTypes: ['INTEGER', 'VARCHAR(20)', 'VARCHAR(11)', 'VARCHAR(8)', 'INTEGER'] });
+      const out = await host.call('login', argsFor('login'));
+      expect(out.customer_id).to.equal('C'.repeat(12));
+      expect(warnings.map((w) => w.sqlstate)).to.deep.equal(['01004']);
     });
   });
 
   describe('statements', () => {
-    it('sends the portable text with ? markers and maps upper-case, blank-padded columns', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => [{ TOTAL: 1, EMPNO: '000010', FIRSTNME: 'CHRISTINE', MIDINIT: 'I', LASTNAME: 'HAAS', WORKDEPT: 'A00',
-        PHONENO: '3978', HIREDATE: '1995-01-01', JOB: 'PRES    ', EDLEVEL: 18, SEX: 'F', BIRTHDATE: '1963-08-24',
-        SALARY: '152750.00', BONUS: '1000.00', COMM: '4220.00' }];
-      const page = await listEmployees(open(fake), { limit: 5, offset: 0, lastNamePrefix: 'ha' });
-      expect(page.total).to.equal(1);
-      expect(page.items[0]).to.include({ job: 'PRES', lastName: 'HAAS', salary: '152750.00' });
-      const [{ sql, params }] = fake.executed;
-      expect(sql).to.include('OFFSET ? ROWS FETCH FIRST ? ROWS ONLY').and.not.to.include('$1');
-      expect(params.map((p) => param(p).Data)).to.deep.equal([null, null, 'HA%', 'HA%', 0, 5]);
+    it('sends the portable text with ? markers and maps upper-case columns as the CLI fetches them', async () => {
+      const { host, db2 } = openScriptedHost();
+      db2.respond = () => ({
+        columns: [
+          { name: 'SESSION_HASH', type: 'CHAR(16)' }, { name: 'CUSTOMER_ID', type: 'VARCHAR(12)' }, { name: 'CREATED_AT', type: 'TIMESTAMP' },
+          { name: 'AUDIT_ID', type: 'BIGINT' }, { name: 'BALANCE', type: 'DECIMAL(15,2)' }, { name: 'EDLEVEL', type: 'SMALLINT' }, { name: 'HIREDATE', type: 'DATE' },
+        ],
+        rows: [['abc', 'C001', NOW, '9007199254740993', '1250.50', 18, '1995-01-01']],
+      });
+      const rows = await host.query(statements.sessionRead, ['sid-1']);
+      expect(db2.executed[0]?.sql).to.equal(statements.sessionRead.sql);
+      expect(rows).to.deep.equal([{
+        session_hash: 'abc'.padEnd(16), customer_id: 'C001', created_at: '2026-11-25 10:00:00.123000',
+        audit_id: '9007199254740993', balance: 1250.5, edlevel: 18, hiredate: '1995-01-01',
+      }]);
+    });
+
+    it('frees every statement handle it allocates, after answers and after failures', async () => {
+      const { host, db2 } = openScriptedHost();
+      db2.respond = (s) => {
+        if (s.sql.includes('employee')) throw db2Error('42601', -104, 'An unexpected token');
+        return { columns: [{ name: 'OK', type: 'INTEGER' }], rows: [[1]] };
+      };
+      await host.ping();
+      await failure(host.query(statements.employeeGet, ['000010']));
+      await host.call('logout', argsFor('logout'));
+      expect(db2.openStatements).to.equal(0);
     });
   });
 
-  describe('pooling', () => {
-    it('never holds more connections than the pool size, and gives every one back', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = async () => { await delay(20); return [{ OK: 1 }]; };
-      const host = open(fake, 3, 2000);
-      await Promise.all(Array.from({ length: 12 }, () => host.ping()));
-      expect(fake.maxPoolSize).to.equal(3);
-      expect(fake.maxOpenAtOnce).to.equal(3);
-      expect(fake.returned).to.equal(fake.opened);
-      expect(fake.openNow).to.equal(0);
-    });
-
-    it('fails with HostUnavailable after the acquire timeout when every connection is busy', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = async () => { await delay(400); return []; };
-      const host = open(fake, 1, 100);
-      const busy = host.ping();
-      const started = Date.now();
-      const error = await host.ping().catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(HostUnavailableError);
-      expect((error as Error).message).to.match(/pool exhausted/);
-      expect(Date.now() - started).to.be.below(350);
-      await busy;
-    });
-
-    it('fails with HostUnavailable when Db2 does not accept the connection in time', async () => {
-      const fake = new FakeIbmDb();
-      fake.hangOnOpen = true;
-      const error = await open(fake, 2, 80).ping().catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(HostUnavailableError);
-    });
-
-    it('gives the connection back when the statement fails', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => { throw db2Error('42601', -104); };
-      await open(fake).ping().catch(() => undefined);
-      expect(fake.returned).to.equal(1);
-    });
-  });
-
-  describe('errors', () => {
-    const failingWith = async (error: unknown, run: (host: Db2Host) => Promise<unknown>) => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => { throw error; };
-      return run(open(fake)).catch((e: unknown) => e);
+  describe('errors (the SQLSTATE read from `sqlstate`)', () => {
+    const failingWith = async (state: string, code: number) => {
+      const { host, db2 } = openScriptedHost();
+      db2.respond = () => {
+        throw db2Error(state, code);
+      };
+      return failure(host.call('login', argsFor('login')));
     };
 
     it('maps a unique violation (23505, SQL0803N) to HostConflictError', async () => {
-      expect(await failingWith(db2Error('23505', -803), (h) => h.ping())).to.be.instanceOf(HostConflictError);
+      const error = await failingWith('23505', -803);
+      expect(error).to.be.instanceOf(HostConflictError);
+      expect(error).to.include({ sqlState: '23505' });
     });
 
-    it('maps connection loss, deadlock and a missing Db2 Connect licence to HostUnavailableError', async () => {
-      for (const [state, code] of [['08001', -30081], ['40001', -911], ['57011', -904], ['42968', -1598]] as const) {
-        expect(await failingWith(db2Error(state, code), (h) => h.ping()), `${state} ${code}`).to.be.instanceOf(HostUnavailableError);
+    it('maps connection loss, a reroute, a cancel, deadlock and lock timeouts and a missing Db2 Connect licence to HostUnavailableError', async () => {
+      const cases = [['08001', -30081], ['08506', -30108], ['57011', -904], ['57014', -952], ['40001', -911], ['57033', -913], ['42968', -1598]] as const;
+      for (const [state, code] of cases) {
+        const error = await failingWith(state, code);
+        expect(error, `${state} ${code}`).to.be.instanceOf(HostUnavailableError);
+        expect(error, `${state} ${code}`).to.include({ sqlState: state });
       }
     });
 
-    it('maps anything else to a plain HostError (500), keeping the driver message out of HostUnavailable', async () => {
-      const error = await failingWith(db2Error('42601', -104), (h) => h.ping());
-      expect(error).to.be.instanceOf(HostError);
-      expect(error).not.to.be.instanceOf(HostUnavailableError);
-    });
-
-    it('discards a stale connection (SQL30081N) and retries a safe call once on a fresh one', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = (_sql, _params, connection) => {
-        if (connection === 1) throw db2Error('08001', -30081);
-        return [0, 'C001', '100000001', 'DEMOBANK1', 'customer', null, 'h', '2026-11-25-09.58.00.000000',
-          '2026-11-25-09.58.00.000000', '2026-11-25-10.03.00.000000', '2026-11-25-10.58.00.000000'];
-      };
-      const resolved = await resolveSession(open(fake), { sessionId: LOGIN_INPUT.sessionId, now: NOW, idleSeconds: 300, touchSeconds: 60, requestId: 'r', clientAddress: '::1' });
-      expect(resolved.status).to.equal('alive');
-      expect(fake.discarded).to.equal(1);
-      expect(fake.executed.map((e) => e.connection)).to.deep.equal([1, 2]);
-    });
-
-    it('never retries LOGIN (it counts failures): the stale connection is discarded and the call fails with 503', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => { throw db2Error('08001', -30081); };
-      const error = await login(open(fake), LOGIN_INPUT).catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(HostUnavailableError);
-      expect(fake.executed).to.have.length(1);
-      expect(fake.discarded).to.equal(1);
-    });
-
-    it('gives up after one retry', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = () => { throw db2Error('08S01', -30081); };
-      expect(await open(fake).ping().catch((e: unknown) => e)).to.be.instanceOf(HostUnavailableError);
-      expect(fake.executed).to.have.length(2);
+    it('maps anything else to a plain HostError (500)', async () => {
+      for (const [state, code] of [['42601', -104], ['22001', -302], ['42884', -440]] as const) {
+        const error = await failingWith(state, code);
+        expect(error, state).to.be.instanceOf(HostError);
+        expect(error, state).not.to.be.instanceOf(HostUnavailableError);
+        expect(error, state).not.to.be.instanceOf(HostConflictError);
+      }
     });
   });
 
-  describe('migrations', () => {
-    it('applies each file in one unit of work, marker first, with the schema substituted', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = (sql) => (sql.startsWith('SELECT VERSION') ? [{ VERSION: '001_schema' }] : []);
-      const result = await migrate(open(fake));
-      expect(result.applied).to.deep.equal(['002_procedures', '003_transfer', '004_employee']);
-      const markers = fake.calls('INSERT INTO BANK.SCHEMA_MIGRATION');
-      expect(markers.map((m) => m.params)).to.deep.equal([['002_procedures'], ['003_transfer'], ['004_employee']]);
-      expect(fake.calls('CREATE PROCEDURE BANK.LOGIN')).to.have.length(1);
-      expect(fake.executed.some((e) => e.sql.includes('${SCHEMA}'))).to.equal(false);
-      expect(fake.events.filter((e) => e.startsWith('commit'))).to.have.length(4); // the ledger DDL and three files
+  describe('what every connection carries', () => {
+    it('works in the target schema, with it on the path, before its first statement', async () => {
+      const { host, db2 } = openScriptedHost();
+      await host.ping();
+      expect(db2.executed[0]?.registers).to.deep.equal({
+        schema: 'BANK', path: '"SYSIBM","SYSFUN","SYSPROC","SYSIBMADM","BANK"', lockTimeout: 5,
+      });
     });
 
-    it('skips a version another instance recorded first (23505 on the marker) and rolls back', async () => {
-      const fake = new FakeIbmDb();
-      fake.respond = (sql) => {
-        if (sql.startsWith('INSERT INTO BANK.SCHEMA_MIGRATION')) throw db2Error('23505', -803);
-        return sql.startsWith('SELECT VERSION') ? [] : [];
-      };
-      const result = await migrate(open(fake));
-      expect(result.applied).to.deep.equal([]);
-      expect(fake.calls('CREATE PROCEDURE')).to.deep.equal([]);
-      expect(fake.events.filter((e) => e.startsWith('rollback'))).to.have.length(4);
+    it('runs scripts as written (no placeholder), statement by statement on "@" lines, in the target schema', async () => {
+      const { host, db2 } = openScriptedHost();
+      await host.runScript('-- a comment\nCREATE TABLE T (A INT)\n@\nBEGIN\n  CALL AUDIT_WRITE(1);\nEND\n@\n');
+      expect(db2.executed.map((e) => e.sql)).to.deep.equal(['CREATE TABLE T (A INT)', 'BEGIN\n  CALL AUDIT_WRITE(1);\nEND']);
+      expect(db2.executed.every((e) => e.registers.schema === 'BANK' && e.registers.path.endsWith('"BANK"') && !e.autocommit)).to.equal(true);
+      expect(db2.events.filter((e) => /^(begin|commit|rollback)/.test(e))).to.deep.equal(['begin 1', 'commit 1']);
     });
 
-    it('splits scripts on "@" lines and formats timestamps as Db2 reads them', () => {
-      expect(splitScript('-- c\nCREATE TABLE ${SCHEMA}.T (A INT)\n@\nBEGIN SET X = 1; END\n@\n', 'S'))
-        .to.deep.equal(['CREATE TABLE S.T (A INT)', 'BEGIN SET X = 1; END']);
-      expect(db2Timestamp(new Date('2026-01-02T03:04:05.006Z'))).to.equal('2026-01-02-03.04.05.006000');
+    it('shows Db2 operators who each call is for: application, customer, client address, request and trace', async () => {
+      const { host, db2 } = openScriptedHost({ poolSize: 1 });
+      await host.call('logout', argsFor('logout'), { requestId: 'req-1', customerId: 'C001', clientAddress: '10.1.2.3', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+      await host.call('logout', argsFor('logout'), { requestId: 'req-2', clientAddress: '2001:db8::1' });
+      await host.ping();
+      await host.call('logout', argsFor('logout'), { requestId: 'r', customerId: 'C'.repeat(300) });
+      expect(db2.executed.map((e) => e.clientInfo)).to.deep.equal([
+        { application: 'host-session-api', user: 'C001', workstation: '10.1.2.3', accounting: 'request=req-1 trace=4bf92f3577b34da6a3ce929d0e0e4736' },
+        { application: 'host-session-api', user: '', workstation: '2001:db8::1', accounting: 'request=req-2' },
+        { application: 'host-session-api', user: '', workstation: '', accounting: '' },
+        { application: 'host-session-api', user: 'C'.repeat(128), workstation: '', accounting: 'request=r' },
+      ]);
+    });
+  });
+
+  describe('timeouts (Db2 counts seconds; here a Db2 second lasts 20 ms)', () => {
+    const timed = async (run: () => Promise<unknown>) => {
+      const started = Date.now();
+      const error = await failure(run());
+      return { error, elapsed: Date.now() - started };
+    };
+
+    it('ends a CALL blocked on a row lock with HostUnavailableError once CURRENT LOCK TIMEOUT has passed', async () => {
+      const { host, db2 } = openScriptedHost({ lockTimeoutMs: 3000, statementTimeoutMs: 60_000 });
+      db2.secondMs = 20;
+      db2.respond = () => ({ lockWait: true });
+      const { error, elapsed } = await timed(() => host.call('logout', argsFor('logout')));
+      expect(error).to.be.instanceOf(HostUnavailableError);
+      expect(error).to.include({ sqlState: '40001' });
+      expect(db2.executed[0]?.registers.lockTimeout).to.equal(3);
+      expect(elapsed).to.be.at.least(55).and.below(2000);
+    });
+
+    it('has the CLI cancel a statement that outlives statementTimeoutMs (SQL_ATTR_QUERY_TIMEOUT): HostUnavailableError, not retried', async () => {
+      const { host, db2 } = openScriptedHost({ statementTimeoutMs: 2000 });
+      db2.secondMs = 20;
+      db2.respond = () => new Promise(() => undefined);
+      const { error, elapsed } = await timed(() => host.query(statements.sessionRead, ['sid-1']));
+      expect(error).to.be.instanceOf(HostUnavailableError);
+      expect(error).to.include({ sqlState: '57014' });
+      expect(db2.executed.map((e) => e.queryTimeout)).to.deep.equal([2]);
+      expect(elapsed).to.be.at.least(35).and.below(2000);
+    });
+
+    it('rounds both timeouts up to whole seconds', async () => {
+      const { host, db2 } = openScriptedHost({ statementTimeoutMs: 2500, lockTimeoutMs: 1500 });
+      await host.ping();
+      expect(db2.executed[0]).to.deep.include({ queryTimeout: 3 });
+      expect(db2.executed[0]?.registers.lockTimeout).to.equal(2);
+    });
+
+    it('on a host without CURRENT LOCK TIMEOUT (Db2 12 for z/OS), bounds a lock wait by the statement timeout and says so once', async () => {
+      const { host, db2, warnings } = openScriptedHost({ statementTimeoutMs: 2000 });
+      db2.secondMs = 20;
+      db2.lockTimeoutRegister = false;
+      db2.respond = () => ({ lockWait: true });
+      const errors = await Promise.all([1, 2, 3].map(() => failure(host.call('logout', argsFor('logout')))));
+      for (const error of errors) expect(error).to.be.instanceOf(HostUnavailableError).and.include({ sqlState: '57014' });
+      expect(db2.maxOpenConnections).to.equal(3);
+      expect(warnings.map((w) => `${w.operation} ${w.sqlstate}`)).to.deep.equal(['SET CURRENT LOCK TIMEOUT 42601']);
     });
   });
 
@@ -249,5 +310,9 @@ describe('Db2 driver (stand-in ibm_db binding)', () => {
       expect(lines).to.have.length(1);
       expect(lines[0]).to.match(/^start-up failed: DB_URL names a Db2 host, but the optional driver ibm_db is not usable here: run `npm install ibm_db`/);
     });
+  });
+
+  it('knows the lost-connection diagnostics the CLI gives', () => {
+    expect(DIAGNOSTICS.communication.message).to.include('SQL30081N');
   });
 });

@@ -4,11 +4,11 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../../db/host.js';
 import { login, logout, purgeExpired, resolveSession } from '../../db/sessions.js';
-import { hostRows, resetHost } from '../support/host.js';
+import { hostRow, hostRows, resetHost } from '../support/host.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const context = { requestId: 'contract', clientAddress: '127.0.0.1' };
+const context = { requestId: 'contract', clientAddress: '127.0.0.1', traceId: null };
 
 describe('host procedures', () => {
   let host: Host;
@@ -18,10 +18,10 @@ describe('host procedures', () => {
 
   /** Logs in Bob with his real digest, read from the host (the API tier computes it; here we reuse it). */
   async function session(now = T0): Promise<string> {
-    const [{ pin_digest: digest }] = await hostRows("SELECT pin_digest FROM credential WHERE account_id = '200000001'");
+    const { pin_digest: digest } = await hostRow("SELECT pin_digest FROM credential WHERE account_id = '200000001'");
     const sessionId = randomUUID();
     const outcome = await login(host, {
-      ...context, sessionId, sessionHash: 'h'.repeat(16), account: '200000001', pinDigest: String(digest), device: null,
+      ...context, sessionId, sessionHash: 'h'.repeat(16), account: '200000001', pinDigest: String(digest), device: null, jkt: null,
       now, idleSeconds: 300, absoluteSeconds: 3600, maxFailures: 3, lockSeconds: 60,
     });
     expect(outcome.status).to.equal('ok');
@@ -30,7 +30,7 @@ describe('host procedures', () => {
   const resolve = (sessionId: string, seconds: number) =>
     resolveSession(host, { ...context, sessionId, now: at(seconds), idleSeconds: 300, touchSeconds: 60 });
   const lastSeen = async (sessionId: string) =>
-    new Date(String((await hostRows('SELECT last_seen_at FROM host_session WHERE session_id = ?', [sessionId]))[0].last_seen_at)).toISOString();
+    new Date(String((await hostRow('SELECT last_seen_at FROM host_session WHERE session_id = ?', [sessionId])).last_seen_at)).toISOString();
 
   describe('session_resolve', () => {
     it('writes the idle clock only once touch_seconds have passed', async () => {
@@ -62,10 +62,10 @@ describe('host procedures', () => {
   describe('purge_expired', () => {
     it('run by several instances at once deletes and audits each expired row exactly once', async () => {
       const sessions = await Promise.all(Array.from({ length: 6 }, () => session()));
-      const results = await Promise.all(Array.from({ length: 4 }, () => purgeExpired(host, at(400), new Date(0))));
+      const results = await Promise.all(Array.from({ length: 4 }, () => purgeExpired(host, at(400), new Date(0), new Date(0))));
       expect(results.reduce((n, r) => n + r.sessions, 0)).to.equal(sessions.length);
-      const audited = await hostRows("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'session_expired'");
-      expect(Number(audited[0].n)).to.equal(sessions.length);
+      const audited = await hostRow("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'session_expired'");
+      expect(Number(audited.n)).to.equal(sessions.length);
     });
   });
 });

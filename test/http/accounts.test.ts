@@ -1,6 +1,6 @@
 // Accounts, transactions and transfers, protected by ownership and the bank identifier.
 import { expect } from 'chai';
-import { hostRows, resetHost } from '../support/host.js';
+import { hostRow, hostRows, resetHost } from '../support/host.js';
 import { ALICE, BOB, CAROL, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 
@@ -8,8 +8,7 @@ let keyCounter = 0;
 const newKey = () => `test-key-${Date.now()}-${++keyCounter}`;
 
 async function totalBalance(): Promise<string> {
-  const rows = await hostRows('SELECT CAST(SUM(balance) AS VARCHAR(32)) AS total FROM account');
-  return String(rows[0].total);
+  return String((await hostRow('SELECT CAST(SUM(balance) AS VARCHAR(32)) AS total FROM account')).total);
 }
 
 describe('accounts and transfers', () => {
@@ -85,8 +84,8 @@ describe('accounts and transfers', () => {
       expect(again.body).to.deep.equal(first.body);
       expect(again.headers.get('idempotent-replayed')).to.equal('true');
       expect(await balance(alice, ALICE.account)).to.equal('900.00');
-      const entries = await hostRows('SELECT COUNT(*) AS n FROM ledger_entry WHERE transfer_id = ?', [first.body.transferId]);
-      expect(Number(entries[0].n)).to.equal(2);
+      const entries = await hostRow('SELECT COUNT(*) AS n FROM ledger_entry WHERE transfer_id = ?', [first.body.transferId]);
+      expect(Number(entries.n)).to.equal(2);
     });
 
     it('is 422 idempotency_key_reused for the same key with another body', async () => {
@@ -136,7 +135,7 @@ describe('accounts and transfers', () => {
     });
 
     it('is 409 insufficient_funds, and books nothing', async () => {
-      expectProblem(await transfer(alice, aliceToBob('1000.01')), 409, 'insufficient_funds');
+      expectProblem(await transfer(alice, aliceToBob('1000.01', { pin: ALICE.pin })), 409, 'insufficient_funds');
       expect(await balance(alice, ALICE.account)).to.equal('1000.00');
       expect((await transfer(alice, aliceToBob('1000.00'))).status).to.equal(201);
       expect(await balance(alice, ALICE.account)).to.equal('0.00');
@@ -155,7 +154,7 @@ describe('accounts and transfers', () => {
 
     it('lets a rejected request\u2019s key be used again once corrected', async () => {
       const key = newKey();
-      expectProblem(await transfer(alice, aliceToBob('5000.00'), key), 409, 'insufficient_funds');
+      expectProblem(await transfer(alice, aliceToBob('5000.00', { pin: ALICE.pin }), key), 409, 'insufficient_funds');
       expect((await transfer(alice, aliceToBob('50.00'), key)).status).to.equal(201);
     });
 
@@ -189,6 +188,128 @@ describe('accounts and transfers', () => {
     });
   });
 
+  describe('payees: one bank\u2019s ledger, no account-number oracle', () => {
+    /** Seconds from the test clock to the next UTC midnight, when a customer's transfer day ends. */
+    const untilMidnight = () => 86_400 - Math.floor((api.clock.now.getTime() % 86_400_000) / 1000);
+
+    it('answers a target in another bank exactly as an unknown account, and books nothing', async () => {
+      const foreign = await transfer(alice, aliceToBob('10.00', { toAccount: CAROL.account })); // DEMOBANK2
+      const unknown = await transfer(alice, aliceToBob('10.00', { toAccount: '555555555' }));
+      expectProblem(foreign, 422, 'unknown_account');
+      expectProblem(unknown, 422, 'unknown_account');
+      expect({ ...foreign.body, requestId: 0 }).to.deep.equal({ ...unknown.body, requestId: 0 });
+      expect(await totalBalance()).to.equal('5000.00');
+      expect(await balance(alice, ALICE.account)).to.equal('1000.00');
+      const carol = await api.login(CAROL.account, CAROL.pin);
+      const intoDemobank1 = await transfer(carol, { bankId: 'DEMOBANK2', fromAccount: CAROL.account, toAccount: BOB.account, amount: '1.00' });
+      expectProblem(intoDemobank1, 422, 'unknown_account'); // and back: no crossing either way
+    });
+
+    it('checks the payee before the balance: a huge amount tells nothing about whether an account exists', async () => {
+      const huge = { amount: '9999999.00', pin: ALICE.pin };
+      expectProblem(await transfer(alice, aliceToBob('0', { ...huge, toAccount: '555555555' })), 422, 'unknown_account');
+      expectProblem(await transfer(alice, aliceToBob('0', { ...huge, toAccount: CAROL.account })), 422, 'unknown_account');
+      expectProblem(await transfer(alice, aliceToBob('0', huge)), 409, 'insufficient_funds'); // a payee of the bank: the customer may know it
+    });
+
+    it('blocks every transfer of a customer after too many failed payee checks in a day, on every instance, until the day ends', async () => {
+      const strict = await startApp({ PAYEE_CHECK_MAX_FAILURES: '3' }, { clock: api.clock });
+      const other = await startApp({ PAYEE_CHECK_MAX_FAILURES: '3' }, { clock: api.clock });
+      try {
+        const probe = (instance: TestApp, toAccount: string) => instance.request('POST', '/api/transfers', {
+          token: alice, body: aliceToBob('1.00', { toAccount }), headers: { 'Idempotency-Key': newKey() },
+        });
+        for (const number of ['555555551', '555555552']) expectProblem(await probe(strict, number), 422, 'unknown_account');
+        expectProblem(await probe(other, CAROL.account), 422, 'unknown_account'); // the third, counted on the host
+        for (const instance of [strict, other]) {
+          for (const target of ['555555553', BOB.account]) {
+            const blocked = await probe(instance, target);
+            expectProblem(blocked, 429, 'payee_checks_exhausted');
+            expect(blocked.headers.get('retry-after')).to.equal(String(untilMidnight()));
+          }
+        }
+        expect((await strict.request('POST', '/api/transfers', {
+          token: bob, body: { bankId: 'DEMOBANK1', fromAccount: BOB.account, toAccount: ALICE.account, amount: '1.00' }, headers: { 'Idempotency-Key': newKey() },
+        })).status, 'another customer is not blocked').to.equal(201);
+        api.clock.advance(untilMidnight() - 1);
+        alice = await api.login(ALICE.account, ALICE.pin);
+        expectProblem(await probe(strict, BOB.account), 429, 'payee_checks_exhausted');
+        api.clock.advance(1);
+        expect((await probe(strict, BOB.account)).status, 'a new day').to.equal(201);
+      } finally {
+        await strict.close();
+        await other.close();
+      }
+    });
+  });
+
+  describe('velocity limits on the host (OWASP API6)', () => {
+    it('refuses a transfer past the daily count or amount with 422 limit_exceeded, and audits it', async () => {
+      const limited = await startApp({ TRANSFER_DAILY_COUNT: '2', TRANSFER_DAILY_AMOUNT: '100.00' }, { clock: api.clock });
+      try {
+        const send = (amount: string) => limited.request('POST', '/api/transfers', { token: alice, body: aliceToBob(amount), headers: { 'Idempotency-Key': newKey() } });
+        expect((await send('60.00')).status).to.equal(201);
+        expectProblem(await send('40.01'), 422, 'limit_exceeded');
+        expect((await send('40.00')).status).to.equal(201);
+        expectProblem(await send('0.01'), 422, 'limit_exceeded'); // count and amount both at their limit now
+        expect(await balance(alice, ALICE.account)).to.equal('900.00');
+        const audited = await hostRows("SELECT outcome FROM audit_log WHERE event = 'transfer' AND outcome = 'limit_exceeded'");
+        expect(audited).to.have.length(2);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('holds the amount limit under 12 concurrent transfers: exactly the ones that fit are booked', async () => {
+      const limited = await startApp({ TRANSFER_DAILY_AMOUNT: '100.00' }, { clock: api.clock });
+      try {
+        const responses = await Promise.all(Array.from({ length: 12 }, () => limited.request('POST', '/api/transfers', {
+          token: alice, body: aliceToBob('20.00'), headers: { 'Idempotency-Key': newKey() },
+        })));
+        expect(responses.filter((r) => r.status === 201)).to.have.length(5);
+        expect(responses.filter((r) => r.status === 422 && r.body.code === 'limit_exceeded')).to.have.length(7);
+        expect(await balance(alice, ALICE.account)).to.equal('900.00');
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
+  describe('step-up: the PIN again above STEP_UP_AMOUNT', () => {
+    let strict: TestApp;
+    beforeEach(async () => {
+      strict = await startApp({ STEP_UP_AMOUNT: '100.00', LOGIN_MAX_FAILURES: '3' }, { clock: api.clock });
+    });
+    afterEach(() => strict.close());
+    const send = (body: Record<string, unknown>) =>
+      strict.request('POST', '/api/transfers', { token: alice, body, headers: { 'Idempotency-Key': newKey() } });
+
+    it('asks for the PIN above the amount, before any host call; at or below it, it needs none', async () => {
+      const before = strict.host.stats().calls.transfer ?? 0;
+      expectProblem(await send(aliceToBob('100.01')), 403, 'step_up_required');
+      expect(strict.host.stats().calls.transfer ?? 0).to.equal(before);
+      expect((await send(aliceToBob('100.00'))).status).to.equal(201);
+    });
+
+    it('books with the right PIN and records the step-up in the audit row, never the PIN', async () => {
+      const response = await send(aliceToBob('150.00', { pin: ALICE.pin }));
+      expect(response.status).to.equal(201);
+      const [row] = await hostRows("SELECT detail FROM audit_log WHERE event = 'transfer' AND outcome = 'ok'");
+      expect(String(row?.detail)).to.include('bearer+pin').and.not.include(ALICE.pin);
+    });
+
+    it('refuses a wrong PIN, counts it toward the login lockout, and then locks transfers and logins alike', async () => {
+      expectProblem(await send(aliceToBob('150.00', { pin: '00000' })), 403, 'step_up_failed');
+      expectProblem(await send(aliceToBob('150.00', { pin: '00001' })), 403, 'step_up_failed');
+      expectProblem(await send(aliceToBob('150.00', { pin: '00002' })), 403, 'step_up_failed'); // the third: locked now
+      const locked = await send(aliceToBob('150.00', { pin: ALICE.pin }));
+      expectProblem(locked, 423, 'account_locked');
+      expect(Number(locked.headers.get('retry-after'))).to.be.within(1, 900);
+      expectProblem(await strict.request('POST', '/api/auth/login', { body: { account: ALICE.account, pin: ALICE.pin } }), 423, 'account_locked');
+      expect(await balance(alice, ALICE.account)).to.equal('1000.00');
+    });
+  });
+
   describe('GET /api/accounts/{accountId}/transactions', () => {
     it('pages newest first with a cursor until nextCursor is null', async () => {
       for (let i = 1; i <= 5; i++) {
@@ -218,6 +339,16 @@ describe('accounts and transfers', () => {
       expectProblem(await api.request('GET', `/api/accounts/${ALICE.account}/transactions?limit=0`, { token: alice }), 400, 'validation_failed');
       expectProblem(await api.request('GET', `/api/accounts/${ALICE.account}/transactions?cursor=abc`, { token: alice }), 400, 'validation_failed');
       expectProblem(await api.request('GET', `/api/accounts/${ALICE.account}/transactions?cursor=${Buffer.from("k:1' OR 1=1").toString('base64url')}`, { token: alice }), 400, 'validation_failed');
+    });
+
+    it('is 400 for a cursor whose key overflows a BIGINT, and pages from the largest one that fits', async () => {
+      const cursor = (key: string) => Buffer.from(`k:${key}`).toString('base64url');
+      const overflow = await api.request('GET', `/api/accounts/${ALICE.account}/transactions?cursor=${cursor('9999999999999999999')}`, { token: alice });
+      expectProblem(overflow, 400, 'validation_failed');
+      expect(overflow.body.errors).to.deep.equal([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
+      const largest = await api.request('GET', `/api/accounts/${ALICE.account}/transactions?cursor=${cursor('9223372036854775807')}`, { token: alice });
+      expect(largest.status).to.equal(200);
+      expect(largest.body.items).to.have.length(1); // the opening balance
     });
   });
 });

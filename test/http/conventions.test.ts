@@ -5,8 +5,8 @@ import { createApp } from '../../app/app.js';
 import { createLogger } from '../../app/logger.js';
 import { HostUnavailableError } from '../../db/host.js';
 import { Writable } from 'node:stream';
-import { resetHost, TEST_SECRET } from '../support/host.js';
-import { ALICE, startApp, testConfig, type TestApp } from '../support/app.js';
+import { hostRows, resetHost, TEST_SECRET } from '../support/host.js';
+import { ALICE, request, startApp, testConfig, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 
 describe('HTTP conventions', () => {
@@ -74,10 +74,55 @@ describe('HTTP conventions', () => {
     for (const response of [await api.request('GET', '/health/live'), await api.request('GET', '/nope'), await api.request('GET', '/api/accounts')]) {
       expect(response.headers.get('content-security-policy')).to.equal("default-src 'none';frame-ancestors 'none'");
       expect(response.headers.get('x-content-type-options')).to.equal('nosniff');
-      expect(response.headers.get('strict-transport-security')).to.match(/max-age=\d+/);
       expect(response.headers.get('x-frame-options')).to.equal('SAMEORIGIN');
       expect(response.headers.get('x-powered-by')).to.equal(null);
     }
+  });
+
+  it('sends HSTS on HTTPS responses only (RFC 6797 \u00a77.2), a TLS-terminating balancer\u2019s included', async () => {
+    expect((await api.request('GET', '/health/live')).headers.get('strict-transport-security')).to.equal(null);
+    const forged = await api.request('GET', '/health/live', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(forged.headers.get('strict-transport-security'), 'no trusted proxy: the header is the client\u2019s').to.equal(null);
+    const behind = await startApp({ TRUST_PROXY: '1' });
+    try {
+      const response = await behind.request('GET', '/health/live', { headers: { 'x-forwarded-proto': 'https' } });
+      expect(response.headers.get('strict-transport-security')).to.equal('max-age=31536000; includeSubDomains');
+    } finally {
+      await behind.close();
+    }
+  });
+
+  it('forbids caching of every /api answer (no-store, and Pragma for HTTP/1.0 proxies), errors included', async () => {
+    const answers = [
+      await api.request('GET', '/api/accounts', { token }),
+      await api.request('GET', '/api/auth/session', { token }),
+      await api.request('GET', '/api/sample/employee/000010', { token }),
+      await api.request('GET', '/api/sample/employee?limit=2', { token }),
+      await api.request('GET', '/api/accounts'),
+      await api.request('GET', '/api/nothing-here'),
+    ];
+    for (const response of answers) {
+      expect(response.headers.get('cache-control'), response.text.slice(0, 80)).to.equal('no-store');
+      expect(response.headers.get('pragma')).to.equal('no-cache');
+    }
+  });
+
+  it('takes the client address from the socket, or from the trusted hops of X-Forwarded-For counted from the right', async () => {
+    const address = async (env: Record<string, string>, forwarded?: string) => {
+      const instance = await startApp({ ...env, LOGIN_RATE_PER_MINUTE: '1000' });
+      try {
+        const response = await instance.request('POST', '/api/auth/login', {
+          body: { account: ALICE.account, pin: '00000' }, headers: forwarded ? { 'x-forwarded-for': forwarded } : {},
+        });
+        const [row] = await hostRows('SELECT client_address FROM audit_log WHERE request_id = ?', [response.headers.get('x-request-id') ?? '']);
+        return row?.client_address;
+      } finally {
+        await instance.close();
+      }
+    };
+    expect(await address({}, '203.0.113.9')).to.equal('127.0.0.1');
+    expect(await address({ TRUST_PROXY: '1' }, '203.0.113.9, 198.51.100.7')).to.equal('198.51.100.7');
+    expect(await address({ TRUST_PROXY: '2' }, '203.0.113.9, 198.51.100.7, 10.0.0.2')).to.equal('198.51.100.7');
   });
 
   it('answers /health/live and /health/ready with 200', async () => {
@@ -85,9 +130,13 @@ describe('HTTP conventions', () => {
     expect((await api.request('GET', '/health/ready')).body).to.deep.equal({ status: 'ok' });
   });
 
-  it('exports Prometheus metrics: requests by route and status, host calls by name, singleflight and touches', async () => {
+  it('exports Prometheus metrics on their own listener: requests by route and status, host calls by name, singleflight and touches', async () => {
     await api.request('GET', '/api/accounts', { token });
-    const response = await api.request('GET', '/metrics');
+    expectProblem(await api.request('GET', '/metrics'), 404, 'not_found'); // never on the API port
+    const scraper = createServer(api.app.metricsListener).listen(0, '127.0.0.1');
+    await new Promise((resolve) => scraper.once('listening', resolve));
+    const metricsUrl = `http://127.0.0.1:${(scraper.address() as { port: number }).port}`;
+    const response = await request(metricsUrl, 'GET', '/metrics').finally(() => scraper.close());
     expect(response.status).to.equal(200);
     expect(response.headers.get('content-type')).to.match(/^text\/plain/);
     /** The value of the series with these labels, whatever their order. */
@@ -156,8 +205,91 @@ describe('HTTP conventions', () => {
       expect(log).not.to.include(issued.split('.')[2]);
       expect(log.toLowerCase()).not.to.include('bearer');
     } finally {
+      app.dispose();
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  describe('inputs no client may turn into a 500', () => {
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      it(`refuses a query parameter named ${key} as an unknown field`, async () => {
+        for (const path of ['/api/sample/employee', `/api/accounts/${ALICE.account}/transactions`]) {
+          const response = await api.request('GET', `${path}?${key}=x`, { token });
+          expectProblem(response, 400, 'validation_failed');
+          expect(response.body.errors).to.deep.equal([{ path: `query.${key}`, message: 'is not a known field' }]);
+        }
+      });
+
+      it(`answers /docs/assets/<version>/${key} with 404, unauthenticated`, async () => {
+        const docs = await api.request('GET', '/docs');
+        const version = /\/docs\/assets\/([^/]+)\//.exec(docs.text)?.[1];
+        expect(version).to.be.a('string');
+        expectProblem(await api.request('GET', `/docs/assets/${version}/${key}`), 404, 'not_found');
+      });
+    }
+
+    it('refuses a body holding a __proto__ key (the JSON parser will not build one)', async () => {
+      const response = await api.request('POST', '/api/auth/login', { rawBody: '{"account":"100000001","pin":"12345","__proto__":{"x":1}}', headers: { 'content-type': 'application/json' } });
+      expectProblem(response, 400, 'malformed_json');
+    });
+
+    it('refuses body fields named constructor or toString as unknown fields', async () => {
+      const response = await api.request('POST', '/api/auth/login', { rawBody: '{"account":"100000001","pin":"12345","constructor":1,"toString":2}', headers: { 'content-type': 'application/json' } });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors).to.have.deep.members([
+        { path: 'constructor', message: 'is not a known field' }, { path: 'toString', message: 'is not a known field' },
+      ]);
+    });
+  });
+
+  describe('validation errors', () => {
+    it('speak the service\u2019s own words, with one path style for body, query, path and header fields', async () => {
+      const login = await api.request('POST', '/api/auth/login', { body: { account: 12, pin: null, device: 'x'.repeat(65), extra: 1 } });
+      expectProblem(login, 400, 'validation_failed');
+      expect(login.body.errors).to.have.deep.members([
+        { path: 'account', message: 'must be a string' },
+        { path: 'pin', message: 'must not be null' },
+        { path: 'device', message: 'must be at most 64 characters' },
+        { path: 'extra', message: 'is not a known field' },
+      ]);
+      const notAnObject = await api.request('POST', '/api/auth/login', { rawBody: '[1]', headers: { 'content-type': 'application/json' } });
+      expect(notAnObject.body.errors).to.deep.equal([{ path: '', message: 'must be an object' }]);
+      const query = await api.request('GET', '/api/sample/employee?limit=0', { token });
+      expect(query.body.errors).to.deep.equal([{ path: 'query.limit', message: 'must be at least 1' }]);
+      const path = await api.request('GET', '/api/sample/employee/1', { token });
+      expect(path.body.errors).to.deep.equal([{ path: 'path.empno', message: 'must be 6 letters or digits' }]);
+      const header = await api.request('POST', '/api/transfers', { token, body: { bankId: 'DEMOBANK1', fromAccount: ALICE.account, toAccount: '200000001', amount: '1.00' } });
+      expect(header.body.errors).to.deep.equal([{ path: 'header.Idempotency-Key', message: 'is required' }]);
+      for (const response of [login, notAnObject, query, path, header]) {
+        expect(response.text).not.to.match(/this must|final value|`/);
+      }
+    });
+  });
+
+  describe('errors outside the error mapper', () => {
+    it('are logged with the request id and answered as problem+json, never Koa\u2019s text', async () => {
+      const lines: string[] = [];
+      const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
+      const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, logger: createLogger('info', sink) });
+      // A failure in a middleware that runs before the problem-details mapper.
+      app.koa.middleware.splice(3, 0, async (ctx, next) => {
+        if (ctx.path === '/explode') throw new Error('boom at /srv/app/secret.ts:1');
+        await next();
+      });
+      const server = createServer(app.koa.callback()).listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        const response = await request(`http://127.0.0.1:${(server.address() as { port: number }).port}`, 'GET', '/explode', { headers: { 'x-request-id': 'outside-1' } });
+        expectProblem(response, 500, 'internal_error');
+        expect(response.body.requestId).to.equal('outside-1');
+        const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'request failed outside the error mapper');
+        expect(logged?.requestId).to.equal('outside-1');
+      } finally {
+        app.dispose();
+        server.closeAllConnections();
+        server.close();
+      }
+    });
   });
 });

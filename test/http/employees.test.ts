@@ -1,6 +1,6 @@
 // /api/sample/employee against the shared host (PGlite, or PostgreSQL in CI).
 import { expect } from 'chai';
-import { resetHost } from '../support/host.js';
+import { hostRows, resetHost } from '../support/host.js';
 import { ALICE, STAFF, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 
@@ -116,6 +116,21 @@ describe('employees', () => {
       expect(response.body).to.include({ empno: '990002', workDept: null, salary: null, sex: null });
     });
 
+    it('is one host call: the procedure answers the stored row (no read back)', async () => {
+      const before = api.host.stats();
+      expect((await api.request('POST', '/api/sample/employee', { token: staff, body: NEW_EMPLOYEE })).status).to.equal(201);
+      const after = api.host.stats();
+      expect(after.total - before.total, 'one session lookup and the procedure').to.equal(2);
+      expect((after.calls.employee_create ?? 0) - (before.calls.employee_create ?? 0)).to.equal(1);
+      expect((after.calls['employee.get'] ?? 0) - (before.calls['employee.get'] ?? 0)).to.equal(0);
+    });
+
+    it('is 422 unknown_department when workDept names no department, and creates nothing', async () => {
+      const response = await api.request('POST', '/api/sample/employee', { token: staff, body: { ...NEW_EMPLOYEE, workDept: 'Z99' } });
+      expectProblem(response, 422, 'unknown_department');
+      expectProblem(await api.request('GET', `/api/sample/employee/${NEW_EMPLOYEE.empno}`, { token: staff }), 404, 'not_found');
+    });
+
     it('is 409 conflict when the empno exists', async () => {
       const response = await api.request('POST', '/api/sample/employee', { token: staff, body: { ...NEW_EMPLOYEE, empno: '000010' } });
       expectProblem(response, 409, 'conflict');
@@ -128,6 +143,8 @@ describe('employees', () => {
       ['an edLevel of 31', { ...NEW_EMPLOYEE, edLevel: 31 }],
       ['an edLevel given as a string', { ...NEW_EMPLOYEE, edLevel: '18' }],
       ['a firstName over 12 characters', { ...NEW_EMPLOYEE, firstName: 'MAXIMILIANUSX' }],
+      ['a birthDate in year 0 (no host can store it)', { ...NEW_EMPLOYEE, birthDate: '0000-01-01' }],
+      ['a hireDate in year 0', { ...NEW_EMPLOYEE, hireDate: '0000-12-31' }],
       ['a 3-digit phoneNo', { ...NEW_EMPLOYEE, phoneNo: '123' }],
       ['sex X', { ...NEW_EMPLOYEE, sex: 'X' }],
       ['an impossible hireDate', { ...NEW_EMPLOYEE, hireDate: '2021-02-30' }],
@@ -164,6 +181,16 @@ describe('employees', () => {
       expect(response.body).to.include({ empno: '000010', job: 'CEO', salary: '160000.00', comm: null, firstName: 'CHRISTINE', edLevel: 18, bonus: '1000.00' });
     });
 
+    it('moves an employee to another department, in one host call; an unknown one is 422 and changes nothing', async () => {
+      const before = api.host.stats().total;
+      const moved = await api.request('PUT', '/api/sample/employee/000010', { token: staff, body: { workDept: 'E21' } });
+      expect(moved.status).to.equal(200);
+      expect(moved.body).to.include({ empno: '000010', workDept: 'E21', lastName: 'HAAS' });
+      expect(api.host.stats().total - before, 'one session lookup and the procedure').to.equal(2);
+      expectProblem(await api.request('PUT', '/api/sample/employee/000010', { token: staff, body: { workDept: 'Z99', job: 'X' } }), 422, 'unknown_department');
+      expect((await api.request('GET', '/api/sample/employee/000010', { token: staff })).body).to.include({ workDept: 'E21', job: 'PRES' });
+    });
+
     it('allows edLevel to rise and keep its value', async () => {
       expect((await api.request('PUT', '/api/sample/employee/000010', { token: staff, body: { edLevel: 18 } })).status).to.equal(200);
       const response = await api.request('PUT', '/api/sample/employee/000010', { token: staff, body: { edLevel: 20 } });
@@ -192,6 +219,17 @@ describe('employees', () => {
   });
 
   describe('DELETE /api/sample/employee/{empno}', () => {
+    it('is 409 employee_referenced when other rows refer to the employee (as SAMPLE\u2019s PROJECT does), and deletes nothing', async () => {
+      await hostRows('CREATE TABLE test_project (projno CHAR(6) NOT NULL PRIMARY KEY, respemp CHAR(6) NOT NULL REFERENCES employee (empno))');
+      try {
+        await hostRows("INSERT INTO test_project (projno, respemp) VALUES ('AD3100', '000010')");
+        expectProblem(await api.request('DELETE', '/api/sample/employee/000010', { token: staff }), 409, 'employee_referenced');
+        expect((await api.request('GET', '/api/sample/employee/000010', { token: staff })).status).to.equal(200);
+      } finally {
+        await hostRows('DROP TABLE test_project');
+      }
+    });
+
     it('deletes, then the employee is 404', async () => {
       const response = await api.request('DELETE', '/api/sample/employee/000010', { token: staff });
       expect(response.status).to.equal(204);

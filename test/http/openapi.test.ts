@@ -10,7 +10,7 @@ const CONTRACT: [string, string][] = [
   ['get', '/api/sample/employee'], ['post', '/api/sample/employee'], ['get', '/api/sample/employee/{empno}'],
   ['put', '/api/sample/employee/{empno}'], ['delete', '/api/sample/employee/{empno}'],
   ['get', '/api/accounts'], ['get', '/api/accounts/{accountId}/transactions'], ['post', '/api/transfers'],
-  ['get', '/api/audit'], ['get', '/health/live'], ['get', '/health/ready'], ['get', '/metrics'],
+  ['get', '/api/audit'], ['get', '/health/live'], ['get', '/health/ready'],
 ];
 
 describe('GET /openapi.json', () => {

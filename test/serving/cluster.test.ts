@@ -43,12 +43,7 @@ describe('WORKERS=2 (node cluster)', function () {
       WORKERS: '2', DB_URL: database.url, PORT: String(port), JWT_SECRET: TEST_SECRET, NODE_ENV: 'development',
       LOG_LEVEL: 'info', PIN_KDF_COST: '1024', DEMO_DATA: 'true',
     });
-    const listening = async (count: number) => {
-      for (let i = 0; i < 100 && child.output.filter((l) => l.includes('"msg":"listening"')).length < count; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(child.output.filter((l) => l.includes('"msg":"listening"')).length).to.be.at.least(count);
-    };
+    const listening = (count: number) => child.waitFor(/"msg":"listening"/, count);
     await listening(2);
     const base = `http://127.0.0.1:${port}`;
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: ALICE.account, pin: ALICE.pin }) });
@@ -60,7 +55,8 @@ describe('WORKERS=2 (node cluster)', function () {
     const servedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"')).map((l) => JSON.parse(l).pid as number));
     expect(servedBy.size, 'both workers answered').to.equal(2);
 
-    const victim = [...servedBy][0];
+    const [victim] = servedBy;
+    if (victim === undefined) throw new Error('no worker to kill');
     process.kill(victim, 'SIGKILL');
     await child.waitFor(/worker died; starting a replacement/);
     await listening(3);

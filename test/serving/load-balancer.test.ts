@@ -6,8 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { resetHost } from '../support/host.js';
+import { eventually } from '../support/wait.js';
+import { hostRows, resetHost } from '../support/host.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE, request, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
@@ -34,8 +34,10 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
       this.skip();
     }
     await resetHost();
-    one = await startApp();
-    two = await startApp({}, { clock: one.clock });
+    // As deploy/docker-compose.yml runs them: one trusted hop, the balancer.
+    const env = { TRUST_PROXY: '1', LOGIN_RATE_PER_MINUTE: '3' };
+    one = await startApp(env);
+    two = await startApp(env, { clock: one.clock });
     dir = mkdtempSync(join(tmpdir(), 'api-nginx-'));
     mkdirSync(join(dir, 'logs'));
     const port = await freePort();
@@ -48,10 +50,7 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
     copyFileSync('deploy/proxy_params.conf', join(dir, 'proxy_params.conf'));
     nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
     balancer = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 50; i++) {
-      if (await fetch(`${balancer}/health/live`).then((r) => r.ok, () => false)) break;
-      await delay(100);
-    }
+    await eventually(async () => (await fetch(`${balancer}/health/live`)).ok);
   });
   after(async () => {
     nginx?.kill('SIGQUIT');
@@ -78,6 +77,23 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
     }
     expect(await count(one, 'GET /api/accounts') + await count(two, 'GET /api/accounts')).to.equal(2);
     expect(await count(one, 'GET /api/accounts')).to.equal(1);
+  });
+
+  it('takes the client address the balancer saw, whatever X-Forwarded-For the client sends', async () => {
+    await resetHost();
+    one.clock.advance(60); // a fresh rate-limit window on both instances (they share the clock)
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) { // a new forged address each time: an attacker dodging the per-address limit
+      const response = await request(balancer, 'POST', '/api/auth/login', {
+        body: { account: `80000000${i}`, pin: '00000' }, headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      });
+      statuses.push(response.status);
+    }
+    // Three attempts per minute per address on each of the two instances; the rest are 429 from the API.
+    expect(statuses.filter((s) => s === 401)).to.have.length(6);
+    expect(statuses.filter((s) => s === 429)).to.have.length(2);
+    const audited = await hostRows("SELECT DISTINCT client_address FROM audit_log WHERE event = 'login'");
+    expect(audited.map((row) => row.client_address)).to.deep.equal(['127.0.0.1']);
   });
 
   it('keeps /metrics off the public side', async () => {

@@ -8,6 +8,7 @@ import { OwnPostgres, postgresBinaries } from '../support/own-postgres.js';
 import { ALICE, request, testConfig } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 import { TEST_SECRET } from '../support/host.js';
+import { eventually } from '../support/wait.js';
 
 describe('host outage and recovery (a PostgreSQL server of its own)', function () {
   this.timeout(120_000);
@@ -21,7 +22,7 @@ describe('host outage and recovery (a PostgreSQL server of its own)', function (
     }
     pg = await OwnPostgres.create();
     pg.start();
-    running = await start(testConfig({ DB_URL: pg.url, PORT: '0', JWT_SECRET: TEST_SECRET }), { logger: createLogger('silent'), purge: false });
+    running = await start(testConfig({ DB_URL: pg.url, PORT: '0', JWT_SECRET: TEST_SECRET, DEMO_DATA: 'true' }), { logger: createLogger('silent'), purge: false });
   });
   after(async () => {
     await running?.stop();
@@ -47,12 +48,7 @@ describe('host outage and recovery (a PostgreSQL server of its own)', function (
     expect((await call('GET', '/health/live')).status).to.equal(200);
 
     pg.start();
-    let ready = 0;
-    for (let i = 0; i < 50 && ready !== 200; i++) {
-      ready = (await call('GET', '/health/ready')).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(ready).to.equal(200);
+    await eventually(async () => (await call('GET', '/health/ready')).status === 200); // recovers on its own
     const after = await call('GET', '/api/accounts', { token });
     expect(after.status, 'the session survived on the host').to.equal(200);
     expect(after.body.items[0].accountId).to.equal(ALICE.account);

@@ -41,7 +41,8 @@ export interface TestApp {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', PIN_KDF_COST: String(TEST_KDF_COST), LOGIN_RATE_PER_MINUTE: '1000', ...env });
+  // Demo data comes from resetHost (digests made with the test secret), never from start-up.
+  return loadConfig({ NODE_ENV: 'test', PIN_KDF_COST: String(TEST_KDF_COST), LOGIN_RATE_PER_MINUTE: '1000', METRICS_PORT: '0', DEMO_DATA: 'false', ...env });
 }
 
 export async function request<T = any>(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
@@ -76,6 +77,7 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
       return response.body.token as string;
     },
     close: () => new Promise<void>((resolve) => {
+      app.dispose();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

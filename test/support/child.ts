@@ -1,23 +1,26 @@
 // Child processes for the serving tests: spawned, their first JSON line or a
-// matching log line awaited, always killed at the end.
+// matching log line awaited (or their exit, which fails the wait at once: no
+// clock decides), always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Child {
   process: ChildProcess;
   output: string[];
   exited: Promise<number | null>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The count-th line matching (the first by default), past or future; rejects when the child exits first. */
+  waitFor(pattern: RegExp, count?: number): Promise<string>;
   kill(): void;
 }
 
 export function spawnChild(args: string[], env: Record<string, string>): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const waiters: { pattern: RegExp; count: number; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  const matching = (pattern: RegExp) => output.filter((line) => pattern.test(line));
   const onLine = (line: string) => {
     output.push(line);
     for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
+      if (waiter.pattern.test(line) && matching(waiter.pattern).length >= waiter.count) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(line);
       }
@@ -32,18 +35,24 @@ export function spawnChild(args: string[], env: Record<string, string>): Child {
   };
   child.stdout?.on('data', feed);
   child.stderr?.on('data', feed);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => {
+    if (buffered) onLine(buffered);
+    for (const waiter of waiters.splice(0)) {
+      waiter.reject(new Error(`child exited (${code ?? signal}) before printing ${waiter.pattern}:\n${output.join('\n')}`));
+    }
+    resolve(code);
+  }));
   return {
     process: child,
     output,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
-      const seen = output.find((line) => pattern.test(line));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-        waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolve(line); } });
-      });
+    waitFor(pattern, count = 1) {
+      const seen = matching(pattern)[count - 1];
+      if (seen !== undefined) return Promise.resolve(seen);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return Promise.reject(new Error(`child has exited; no line matches ${pattern}:\n${output.join('\n')}`));
+      }
+      return new Promise((resolve, reject) => waiters.push({ pattern, count, resolve, reject }));
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

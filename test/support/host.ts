@@ -3,7 +3,7 @@
 // TEST_HOST=postgres, created here and dropped when the run ends.
 import { createHash } from 'node:crypto';
 import { createScratchDatabase, type ScratchDatabase } from '../../scripts/scratch-database.js';
-import type { Host } from '../../db/host.js';
+import type { Host, Row } from '../../db/host.js';
 import { migrate } from '../../db/migrate.js';
 import { openHost } from '../../db/open.js';
 import { clearDataScript, demoDataScript } from '../../db/seed.js';
@@ -28,14 +28,14 @@ export async function createPgDatabase(): Promise<ScratchDatabase> {
 async function open(): Promise<Host> {
   if (TEST_HOST === 'db2') {
     // npm run test:db2: a real Db2 named by TEST_DB2_URL (scripts/test-db2.ts checks it is set).
-    const host = await openHost(String(process.env.TEST_DB2_URL), { poolSize: 10, acquireTimeoutMs: 10_000, statementTimeoutMs: 30_000 });
+    const host = await openHost(String(process.env.TEST_DB2_URL), { poolSize: 10, acquireTimeoutMs: 10_000, statementTimeoutMs: 30_000, lockTimeoutMs: 20_000 });
     await migrate(host);
     return host;
   }
   if (TEST_HOST === 'postgres') {
     const database = await createPgDatabase();
     dropDatabase = database.drop;
-    const host = await openHost(database.url, { poolSize: 20, acquireTimeoutMs: 5000, statementTimeoutMs: 20_000 });
+    const host = await openHost(database.url, { poolSize: 20, acquireTimeoutMs: 5000, statementTimeoutMs: 20_000, lockTimeoutMs: 15_000 });
     await migrate(host);
     return host;
   }
@@ -67,7 +67,14 @@ export async function closeSharedHost(): Promise<void> {
 }
 
 /** Runs ad-hoc SQL for a test's own look at host state (named by its text, so prepared names never clash). */
-export async function hostRows(sql: string, params: (string | number | null)[] = []) {
+export async function hostRows(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
   const host = await sharedHost();
   return host.query({ name: `test.${createHash('sha1').update(sql).digest('hex').slice(0, 12)}`, sql }, params);
+}
+
+/** The one row a query must answer. */
+export async function hostRow(sql: string, params: (string | number | null)[] = []): Promise<Row> {
+  const rows = await hostRows(sql, params);
+  if (rows.length !== 1 || !rows[0]) throw new Error(`expected one row, got ${rows.length}: ${sql}`);
+  return rows[0];
 }

@@ -1,0 +1,8 @@
+-- The migration ledger: one row per applied script of db/db2/migrations.
+-- Run once, before the first script, in the application's schema (README,
+-- "Db2: deploying the schema"); `npm run db:migrate` creates it when missing.
+CREATE TABLE SCHEMA_MIGRATION (
+  VERSION    VARCHAR(100) NOT NULL PRIMARY KEY,
+  APPLIED_AT TIMESTAMP    NOT NULL DEFAULT CURRENT TIMESTAMP
+)
+@

@@ -1,0 +1,64 @@
+// The Db2 host as production builds it, over ibm_db's real JavaScript layer
+// and a scripted Db2: the Pool objects it creates are kept for inspection,
+// and its warnings collected.
+import { parseDb2Url } from '../../db/db2/connection.js';
+import { Db2Host, type Db2HostOptions, type Db2Warning } from '../../db/db2/driver.js';
+import type { Db2Pool, Db2PoolOptions } from '../../db/db2/binding.js';
+import { scriptedIbmDb, type IbmDb } from './ibm-db-loader.js';
+import type { ScriptedDb2 } from './ibm-db-server.js';
+
+export const DB2_URL = 'db2://db2inst1:s3cret@db2.example.internal:50000/BANKDB?schema=bank';
+
+export interface Db2Fixture {
+  host: Db2Host;
+  /** The key ibm_db's Pool files this host's connections under. */
+  connectionString: string;
+  db2: ScriptedDb2;
+  ibmdb: IbmDb;
+  /** ibm_db's own Pool, to check its bookkeeping (poolSize, usedPool, availablePool). */
+  pool: () => Db2Pool;
+  warnings: Db2Warning[];
+}
+
+export const DEFAULT_TEST_OPTIONS: Db2HostOptions = { poolSize: 4, acquireTimeoutMs: 5000, statementTimeoutMs: 10_000, lockTimeoutMs: 5000 };
+
+export function openScriptedHost(options: Partial<Db2HostOptions> = {}, url = DB2_URL): Db2Fixture {
+  const { db2, ibmdb } = scriptedIbmDb();
+  const pools: Db2Pool[] = [];
+  const IbmDbPool = ibmdb.Pool;
+  class WatchedPool extends IbmDbPool {
+    constructor(poolOptions: Db2PoolOptions) {
+      super(poolOptions);
+      pools.push(this);
+    }
+  }
+  const warnings: Db2Warning[] = [];
+  const target = parseDb2Url(url);
+  const host = new Db2Host(target, { Pool: WatchedPool }, { ...DEFAULT_TEST_OPTIONS, onWarning: (w) => warnings.push(w), ...options });
+  const pool = () => {
+    const [only] = pools;
+    if (!only) throw new Error('the host created no ibm_db Pool');
+    return only;
+  };
+  return { host, connectionString: target.connectionString, db2, ibmdb, pool, warnings };
+}
+
+/** A gate a scripted statement waits on until the test opens it. */
+export function gate(): { wait: () => Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait: () => opened, open };
+}
+
+/** What ibm_db's Pool holds for one connection string: in use, idle and connected, and its own count. */
+export function poolBook(pool: Db2Pool, connectionString: string): { counted: number; inUse: number; idleConnected: number; idleClosed: number } {
+  const idle = pool.availablePool[connectionString] ?? [];
+  return {
+    counted: pool.poolSize,
+    inUse: pool.usedPool[connectionString]?.length ?? 0,
+    idleConnected: idle.filter((db) => db.connected).length,
+    idleClosed: idle.filter((db) => !db.connected).length,
+  };
+}
