@@ -23,8 +23,10 @@ import { accessLog, apiNoStore, jsonBody, problemDetails, requestId, strictTrans
 export interface AppOptions {
   config: Config;
   host: Host;
-  /** The master secret the signing keys, PIN pepper and session hashes derive from. */
+  /** The master secret the signing keys, DPoP nonces and session hashes derive from. */
   secret: string;
+  /** The PIN digests' own secret. */
+  pinPepper: string;
   clock?: () => Date;
   logger?: Logger;
 }
@@ -47,10 +49,13 @@ export const API_VERSION = '1.0.0';
 /** Every route module; a new resource is one more line here. */
 const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
 
-export function createApp({ config, host, secret, clock = () => new Date(), logger }: AppOptions): App {
+export function createApp({ config, host, secret, pinPepper, clock = () => new Date(), logger }: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
   const auth = new Auth(host, {
     secret,
+    pinPepper,
+    binding: config.sessionBinding,
+    dpopNonceSeconds: config.dpopNonceSeconds,
     rotationSeconds: config.jwtRotationSeconds,
     idleSeconds: config.sessionIdleSeconds,
     absoluteSeconds: config.sessionAbsoluteSeconds,
@@ -66,7 +71,7 @@ export function createApp({ config, host, secret, clock = () => new Date(), logg
     payeeMaxFailures: config.payeeCheckMaxFailures, dailyAmount: config.transferDailyAmount,
     dailyCount: config.transferDailyCount, stepUpAmount: config.stepUpAmount,
   };
-  const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy };
+  const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy, publicOrigin: config.publicOrigin };
   const routes = ROUTE_MODULES.flatMap((module) => module(deps));
   const document = openApiDocument(routes, API_VERSION);
 

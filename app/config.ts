@@ -15,6 +15,14 @@ export interface Config {
   dbLockTimeoutSeconds: number;
   /** Unset in development: the server entry generates one and keeps it beside the data. */
   jwtSecret: string | undefined;
+  /** The PIN digests' secret, apart from JWT_SECRET so either can rotate alone; unset in development as above. */
+  pinPepper: string | undefined;
+  /** `required`: every session is bound to a device key (DPoP); `optional`: bearer sessions are served too. */
+  sessionBinding: 'optional' | 'required';
+  /** Length of a DPoP nonce window; a proof is good for at most two. */
+  dpopNonceSeconds: number;
+  /** The origin clients address (DPoP htu) when this service cannot learn it from the request. */
+  publicOrigin: string | null;
   jwtRotationSeconds: number;
   sessionIdleSeconds: number;
   sessionAbsoluteSeconds: number;
@@ -101,6 +109,30 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 const MIN_SECRET_LENGTH = 32;
+
+/** A secret: required in production, at least MIN_SECRET_LENGTH characters when given. */
+function secret(env: Env, name: string, required: boolean): string | undefined {
+  const value = env[name] || undefined;
+  if (required && !value) throw new ConfigError(name, 'is required when NODE_ENV=production');
+  if (value !== undefined && value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`);
+  return value;
+}
+
+/** An origin (scheme, host, optional port, nothing else), e.g. https://api.bank.example. */
+function origin(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an origin like https://api.example.com, got "${raw}"`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.origin + (raw.endsWith('/') ? '/' : '') !== raw) {
+    throw new ConfigError(name, `must be an origin like https://api.example.com (no path), got "${raw}"`);
+  }
+  return url.origin;
+}
 const DAY = 86_400;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -110,10 +142,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const production = nodeEnv === 'production';
 
-  const jwtSecret = env.JWT_SECRET || undefined;
-  if (production && !jwtSecret) throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
-  if (jwtSecret !== undefined && jwtSecret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError('JWT_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  const jwtSecret = secret(env, 'JWT_SECRET', production);
+  const pinPepper = secret(env, 'PIN_PEPPER', production);
+  if (jwtSecret !== undefined && jwtSecret === pinPepper) {
+    throw new ConfigError('PIN_PEPPER', 'must differ from JWT_SECRET (each rotates on its own)');
   }
 
   const dbUrl = env.DB_URL || 'pglite:./data/host';
@@ -152,6 +184,10 @@ export function loadConfig(env: Env = process.env): Config {
     dbStatementTimeoutSeconds: integer(env, 'DB_STATEMENT_TIMEOUT_SECONDS', 10, 1, 3600),
     dbLockTimeoutSeconds: integer(env, 'DB_LOCK_TIMEOUT_SECONDS', 5, 1, 3600),
     jwtSecret,
+    pinPepper,
+    sessionBinding: choice(env, 'SESSION_BINDING', production ? 'required' : 'optional', ['optional', 'required'] as const),
+    dpopNonceSeconds: integer(env, 'DPOP_NONCE_SECONDS', 60, 5, 3600),
+    publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
     jwtRotationSeconds: integer(env, 'JWT_ROTATION_SECONDS', 3600, 1, 30 * DAY),
     sessionIdleSeconds,
     sessionAbsoluteSeconds,

@@ -8,7 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { openHost } from '../db/open.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { resolveSecret } from './secret.js';
+import { resolveSecrets } from './secret.js';
 import { hostOptions } from './server.js';
 
 /** DDL may wait on another instance's migration (its marker's lock) and take long on a big host: generous bounds. */
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   });
   try {
     const seed = config.demoData && process.env.DEMO_DATA === 'true';
-    const pinDigest = seed ? pinDigesterFor((await resolveSecret(config)).secret, config.pinKdfCost) : undefined;
+    const pinDigest = seed ? pinDigesterFor((await resolveSecrets(config)).pinPepper, config.pinKdfCost) : undefined;
     const result = await migrate(host, { seedDemoData: pinDigest });
     console.log(`${host.description}: ${result.applied.length ? `applied ${result.applied.join(', ')}` : 'already up to date'}`
       + (result.seeded ? '; demo data seeded' : ''));

@@ -1,31 +1,64 @@
-// The master secret. Production must set JWT_SECRET (config refuses to start
-// otherwise); development generates one once and keeps it beside the data so
-// tokens and demo PIN digests survive restarts.
+// The two secrets: JWT_SECRET (signing keys, DPoP nonces, session hashes) and
+// PIN_PEPPER (PIN digests), apart so that either can rotate without the
+// other. Production must set both (config refuses to start otherwise);
+// development generates each once and keeps it beside the data, so tokens
+// and demo PIN digests survive restarts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Config } from './config.js';
 
-export function devSecretPath(dbUrl: string): string | null {
-  if (dbUrl === 'pglite:memory' || dbUrl === 'pglite:') return null;
-  if (dbUrl.startsWith('pglite:')) return resolve(`${dbUrl.slice('pglite:'.length)}-jwt-secret`);
-  return resolve('data/dev-jwt-secret');
+export interface Secrets {
+  secret: string;
+  pinPepper: string;
+  /** Where each came from, for the start-up log (never the values). */
+  source: { secret: string; pinPepper: string };
 }
 
-export async function resolveSecret(config: Config): Promise<{ secret: string; source: string }> {
-  if (config.jwtSecret) return { secret: config.jwtSecret, source: 'JWT_SECRET' };
-  const path = devSecretPath(config.dbUrl);
-  if (!path) return { secret: randomBytes(32).toString('base64url'), source: 'generated for this process' };
+/** Where development keeps a generated secret: beside the embedded data, or in ./data for a server host. */
+export function devSecretPath(dbUrl: string, name: 'jwt-secret' | 'pin-pepper'): string | null {
+  if (dbUrl === 'pglite:memory' || dbUrl === 'pglite:') return null;
+  if (dbUrl.startsWith('pglite:')) return resolve(`${dbUrl.slice('pglite:'.length)}-${name}`);
+  return resolve(`data/dev-${name}`);
+}
+
+async function readKept(path: string): Promise<string | null> {
   try {
     const kept = (await readFile(path, 'utf8')).trim();
-    if (kept.length >= 32) return { secret: kept, source: path };
+    return kept.length >= 32 ? kept : null;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return null;
   }
-  const secret = randomBytes(32).toString('base64url');
+}
+
+/** The kept value at `path`, written first (0600) as `initial()` when there is none; another worker writing first wins. */
+async function keep(path: string, initial: () => Promise<string>): Promise<string> {
+  const kept = await readKept(path);
+  if (kept) return kept;
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error; // another worker wrote it first: use theirs
+  await writeFile(path, `${await initial()}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
   });
-  return { secret: (await readFile(path, 'utf8')).trim(), source: path };
+  return (await readFile(path, 'utf8')).trim();
+}
+
+const generated = async () => randomBytes(32).toString('base64url');
+
+export async function resolveSecrets(config: Config): Promise<Secrets> {
+  const secretPath = devSecretPath(config.dbUrl, 'jwt-secret');
+  const pepperPath = devSecretPath(config.dbUrl, 'pin-pepper');
+  // Before PIN_PEPPER existed the PIN digests were peppered from the JWT
+  // secret: a data folder from then keeps its digests valid by taking that
+  // secret as its pepper, once; the two are independent from then on.
+  const earlierSecret = secretPath ? await readKept(secretPath) : null;
+  const secret = config.jwtSecret
+    ?? (secretPath ? await keep(secretPath, generated) : await generated());
+  const pinPepper = config.pinPepper
+    ?? (pepperPath ? await keep(pepperPath, async () => earlierSecret ?? generated()) : await generated());
+  const where = (given: string | undefined, name: string, path: string | null) => (given ? name : path ?? 'generated for this process');
+  return {
+    secret, pinPepper,
+    source: { secret: where(config.jwtSecret, 'JWT_SECRET', secretPath), pinPepper: where(config.pinPepper, 'PIN_PEPPER', pepperPath) },
+  };
 }

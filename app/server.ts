@@ -14,7 +14,7 @@ import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startPurgeTimer } from './purge.js';
-import { resolveSecret } from './secret.js';
+import { resolveSecrets } from './secret.js';
 
 export interface Running {
   server: Server;
@@ -89,9 +89,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 async function serve(
   config: Config, host: Host, options: StartOptions, logger: Logger, closeHost: () => Promise<void>,
 ): Promise<Running> {
-  const { secret, source } = await resolveSecret(config);
-  if (source !== 'JWT_SECRET') logger.warn({ source }, 'using a development secret; set JWT_SECRET in production');
-  const app = createApp({ config, host, secret, logger });
+  const { secret, pinPepper, source } = await resolveSecrets(config);
+  if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
+    logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
+  }
+  const app = createApp({ config, host, secret, pinPepper, logger });
   const migrated = await prepareHost(config, host, app);
   logger.info({ host: host.description, ...migrated }, 'host ready');
 

@@ -33,7 +33,8 @@ export class KeyRing {
     if (!key) {
       const bytes = hkdfSync('sha256', this.secret, 'host-session-api/jwt', `signing-key:${window}`, 32);
       key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-      if (this.cache.size >= CACHED_WINDOWS) this.cache.delete(this.cache.keys().next().value as number);
+      const [oldest] = this.cache.keys();
+      if (this.cache.size >= CACHED_WINDOWS && oldest !== undefined) this.cache.delete(oldest);
       this.cache.set(window, key);
     }
     return key;

@@ -8,22 +8,36 @@
 // Concurrent requests for the same session share one call.
 import type { Host } from '../db/host.js';
 import { readSession, resolveSession, type HostSession, type RequestContext, type ResolveOutcome } from '../db/sessions.js';
+import { DpopRejected, type DpopErrorCode, type DpopVerifier, type VerifiedProof } from './dpop.js';
 import type { KeyRing } from './keyring.js';
-import { TokenRejected, verifyToken } from './tokens.js';
+import { TokenRejected, verifyToken, type TokenClaims } from './tokens.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
   /** Write the idle clock at most this often (a fraction of the idle timeout). */
   touchSeconds: number;
+  /** `required`: only device-bound (DPoP) sessions are served. */
+  binding: 'optional' | 'required';
 }
 
-export type Resolution =
-  | { status: 'alive'; session: HostSession }
-  | { status: 'invalid_token'; reason: string }
-  | { status: 'session_expired' };
+/** What a protected request presents: its Authorization and DPoP headers, and where it was sent. */
+export interface Presented {
+  authorization: string;
+  dpop: string;
+  method: string;
+  /** Origin and path as the client addressed them (no query): the DPoP proof's htu. */
+  url: string;
+}
 
-/** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer). */
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+export type Scheme = 'Bearer' | 'DPoP';
+
+export type Resolution =
+  | { status: 'alive'; session: HostSession; proof: VerifiedProof | null }
+  | { status: 'rejected'; scheme: Scheme; error: 'invalid_token' | DpopErrorCode; reason: string }
+  | { status: 'session_expired'; scheme: Scheme };
+
+/** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer, "dpop" DPoP). */
+const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /** Sessions whose last idle-clock write this instance remembers; the oldest entries are forgotten first. */
 const REMEMBERED_SESSIONS = 100_000;
 
@@ -39,22 +53,57 @@ export class SessionResolver {
   constructor(
     private readonly host: Host,
     private readonly keys: KeyRing,
+    private readonly dpop: DpopVerifier,
     private readonly policy: SessionPolicy,
   ) {}
 
-  async resolve(authorization: string, context: RequestContext, now: Date): Promise<Resolution> {
-    const token = BEARER.exec(authorization)?.[1];
-    if (!token) return { status: 'invalid_token', reason: 'no bearer token' };
-    let sessionId: string;
+  /**
+   * Everything that can be checked locally is, before the one host call: the
+   * token, its scheme against its binding, and the DPoP proof against the
+   * bound key. A bad token or proof costs the host nothing.
+   */
+  async resolve(presented: Presented, context: RequestContext, now: Date): Promise<Resolution> {
+    const match = AUTHORIZATION.exec(presented.authorization);
+    const fallback: Scheme = this.policy.binding === 'required' ? 'DPoP' : 'Bearer';
+    const [, rawScheme, token] = match ?? [];
+    if (!rawScheme || !token) return { status: 'rejected', scheme: fallback, error: 'invalid_token', reason: 'no token' };
+    const scheme: Scheme = rawScheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    let claims: TokenClaims;
     try {
-      sessionId = await verifyToken(this.keys, token, now);
+      claims = await verifyToken(this.keys, token, now);
     } catch (error) {
-      return { status: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
+      return { status: 'rejected', scheme, error: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
     }
-    const outcome = await this.lookup(sessionId, context, now);
-    if (outcome.status !== 'alive') return { status: 'session_expired' };
+    const proof = await this.proofFor(claims, scheme, token, presented, now);
+    if ('status' in proof) return proof;
+    const outcome = await this.lookup(claims.sessionId, context, now);
+    const boundTo = claims.jkt ? 'DPoP' : 'Bearer';
+    if (outcome.status !== 'alive') return { status: 'session_expired', scheme: boundTo };
+    // The token names the key; the host row is the truth about it.
+    if (outcome.session.jkt !== claims.jkt) return { status: 'rejected', scheme: boundTo, error: 'invalid_token', reason: 'binding differs from the host' };
     if (outcome.session.lastSeenAt.getTime() === now.getTime()) this.touches += 1;
-    return outcome;
+    return { status: 'alive', session: outcome.session, proof: proof.verified };
+  }
+
+  /** A bound token needs the DPoP scheme and a proof by its key; an unbound one the Bearer scheme (and a policy that allows it). */
+  private async proofFor(
+    claims: TokenClaims, scheme: Scheme, token: string, presented: Presented, now: Date,
+  ): Promise<{ verified: VerifiedProof | null } | Extract<Resolution, { status: 'rejected' }>> {
+    if (!claims.jkt) {
+      if (scheme !== 'Bearer') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound token sent as DPoP' };
+      if (this.policy.binding === 'required') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound session' };
+      return { verified: null };
+    }
+    if (scheme !== 'DPoP') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'bound token sent as Bearer' };
+    if (!presented.dpop) return { status: 'rejected', scheme: 'DPoP', error: 'invalid_dpop_proof', reason: 'no proof' };
+    try {
+      const verified = await this.dpop.verify(presented.dpop, { method: presented.method, url: presented.url, accessToken: token, now });
+      if (verified.jkt !== claims.jkt) return { status: 'rejected', scheme: 'DPoP', error: 'invalid_dpop_proof', reason: 'proof from another key' };
+      return { verified };
+    } catch (error) {
+      if (error instanceof DpopRejected) return { status: 'rejected', scheme: 'DPoP', error: error.code, reason: error.message };
+      throw error;
+    }
   }
 
   private lookup(sessionId: string, context: RequestContext, now: Date): Promise<ResolveOutcome> {
@@ -71,7 +120,7 @@ export class SessionResolver {
   private async fetch(sessionId: string, context: RequestContext, now: Date): Promise<ResolveOutcome> {
     const written = this.clockWrittenAt.get(sessionId);
     if (written !== undefined && now.getTime() < written + this.policy.touchSeconds * 1000) {
-      const session = await readSession(this.host, sessionId);
+      const session = await readSession(this.host, sessionId, context);
       if (!session) {
         this.clockWrittenAt.delete(sessionId);
         return { status: 'gone' };
@@ -94,7 +143,8 @@ export class SessionResolver {
     this.clockWrittenAt.delete(session.sessionId); // re-insert: the map's order is least recently seen first
     this.clockWrittenAt.set(session.sessionId, session.lastSeenAt.getTime());
     if (this.clockWrittenAt.size > REMEMBERED_SESSIONS) {
-      this.clockWrittenAt.delete(this.clockWrittenAt.keys().next().value as string);
+      const [oldest] = this.clockWrittenAt.keys();
+      if (oldest !== undefined) this.clockWrittenAt.delete(oldest);
     }
   }
 }

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { array, object, string } from 'yup';
 import { v4 as uuidv4 } from 'uuid';
+import type { VerifiedProof } from '../auth/dpop.js';
+import { checkTransferSignature, SignatureRejected, type CheckedSignature, type SignedTransfer } from '../auth/transfer-signature.js';
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
 import { AccountLocked, AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
@@ -48,10 +50,13 @@ const transferSchema = object({
   bookedAt: timestamp().required(),
 });
 
-const idempotencyHeaders = object({
+const transferHeaders = object({
   'Idempotency-Key': string().required()
     .matches(/^[\x21-\x7e]{8,64}$/, 'must be 8 to 64 visible ASCII characters')
     .meta({ description: 'Unique per transfer; a retry with the same key and body returns the original result.' }),
+  'Transfer-Signature': string().max(4096).matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS')
+    .meta({ description: 'Required on a device-bound session: a JWS (typ transfer+jwt) by the device key over '
+      + '{fromAccount, toAccount, amount, currency, idempotencyKey, iat}. Change any of them and the transfer is refused.' }),
 });
 
 /** Same key with the same body is a replay; the digest tells the bodies apart. */
@@ -79,6 +84,17 @@ const REJECTION_ERRORS: Record<TransferRejection, (retryAfterSeconds: number) =>
 
 const TAG = 'Accounts';
 
+/** The device's signature over this transfer, checked; 403 when missing or not matching. */
+async function signed(jws: string | undefined, proof: VerifiedProof, transfer: SignedTransfer, now: Date): Promise<CheckedSignature> {
+  if (!jws) throw new Forbidden('signature_required', 'A device-bound session signs every transfer (header Transfer-Signature).');
+  try {
+    return await checkTransferSignature(jws, proof, transfer, now);
+  } catch (error) {
+    if (error instanceof SignatureRejected) throw new Forbidden('invalid_signature', 'The transfer signature does not match this transfer.');
+    throw error;
+  }
+}
+
 /** Money in cents, exactly: amounts have at most 13 + 2 digits, far inside a double's integers. */
 const cents = (amount: string): number => Math.round(Number(amount) * 100);
 
@@ -89,8 +105,8 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       summary: 'The session customer\u2019s accounts',
       responses: { 200: { description: 'Accounts', schema: object({ items: array(accountSchema).required() }) } },
       problems: [],
-      async handle({ session }) {
-        return { status: 200, body: { items: await listAccounts(host, session.customerId) } };
+      async handle({ session, context }) {
+        return { status: 200, body: { items: await listAccounts(host, session.customerId, context) } };
       },
     }),
     route({
@@ -113,25 +129,33 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       method: 'post', path: '/api/transfers', operationId: 'createTransfer', tag: 'Transfers', access: 'session',
       summary: 'Move money between two accounts',
       description: 'One host transaction books both legs. bankId must be the session\u2019s bank (403 bank_mismatch); '
-        + 'fromAccount must be the customer\u2019s (404). Replaying the same Idempotency-Key and body returns the original transfer.',
-      headers: idempotencyHeaders,
+        + 'fromAccount must be the customer\u2019s (404); toAccount an account of the same bank (422 unknown_account, and '
+        + 'too many of those in a day block transfers: 429 payee_checks_exhausted). A device-bound session signs the transfer '
+        + '(Transfer-Signature); above the step-up amount the PIN is sent again (pin). Daily amount and count limits: 422 '
+        + 'limit_exceeded. Replaying the same Idempotency-Key and body returns the original transfer.',
+      headers: transferHeaders,
       body: transferBody,
       responses: { 201: { description: 'Booked, or the original result of a replay', schema: transferSchema } },
-      problems: [403, 404, 409, 422],
-      async handle({ body, headers, session, context, now }) {
+      problems: [403, 404, 409, 422, 423, 429],
+      async handle({ body, headers, session, proof, context, now }) {
+        const idempotencyKey = headers['Idempotency-Key'];
+        // Possession: on a bound session the device signs the transfer itself (dynamic linking).
+        const signature = proof ? await signed(headers['Transfer-Signature'], proof, { ...body, idempotencyKey }, now) : null;
+        // Knowledge: above the step-up amount, the PIN again, checked by the host as at login.
         const stepUp = cents(body.amount) > cents(transferPolicy.stepUpAmount);
         if (stepUp && body.pin === undefined) {
           throw new Forbidden('step_up_required', `Transfers above ${transferPolicy.stepUpAmount} need the PIN again (field pin).`);
         }
         const pinDigest = stepUp && body.pin !== undefined ? await auth.pinDigest(session.accountId, body.pin) : null;
+        const authMethod = `${signature ? 'signed' : 'bearer'}${pinDigest ? '+pin' : ''}` as const;
         const outcome = await transfer(host, {
           ...context,
           customerId: session.customerId, loginAccount: session.accountId, sessionBankId: session.bankId,
           sessionHash: session.sessionHash, device: session.device,
-          bankId: body.bankId, idempotencyKey: headers['Idempotency-Key'], requestDigest: requestDigest(body),
+          bankId: body.bankId, idempotencyKey, requestDigest: requestDigest(body),
           transferId: uuidv4(), fromAccount: body.fromAccount, toAccount: body.toAccount, amount: body.amount,
-          reference: body.reference ?? null, signedCurrency: null, authMethod: pinDigest ? 'bearer+pin' : 'bearer',
-          authDigest: null, pinDigest, limits: transferPolicy, now,
+          reference: body.reference ?? null, signedCurrency: signature?.currency ?? null, authMethod,
+          authDigest: signature?.digest ?? null, pinDigest, limits: transferPolicy, now,
         });
         if (outcome.status === 'booked' || outcome.status === 'replayed') {
           return { status: 201, body: outcome.transfer, headers: { 'Idempotent-Replayed': String(outcome.status === 'replayed') } };

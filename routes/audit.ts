@@ -5,7 +5,7 @@ import { ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { cursorQuery, decodeCursor, encodeCursor, limitQuery, timestamp } from './schemas.js';
 
-export const AUDIT_EVENTS = ['login', 'logout', 'logout_all', 'session_expired', 'transfer',
+export const AUDIT_EVENTS = ['login', 'logout', 'logout_all', 'session_end', 'session_expired', 'transfer',
   'employee_create', 'employee_update', 'employee_delete'] as const;
 
 const instant = () => string()
@@ -20,6 +20,7 @@ const entrySchema = object({
   account: string().nullable().defined(),
   requestId: string().nullable().defined(),
   clientAddress: string().nullable().defined(),
+  traceId: string().nullable().defined().meta({ description: 'W3C trace id of the request that wrote the row, when tracing was on.' }),
   device: string().nullable().defined(),
   detail: string().nullable().defined(),
 });

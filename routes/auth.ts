@@ -1,10 +1,13 @@
-// /api/auth: login, refresh, the session, logout (one device or all) and the
-// session's scratch pad, all kept on the host.
-import { object, string } from 'yup';
-import { AccountLocked, InvalidCredentials, InvalidToken, PayloadTooLarge, RateLimited } from './errors.js';
+// /api/auth: login (bound to a device key when the client sends a DPoP proof),
+// refresh, the session, the customer's devices, logout (this device, one
+// other, or all) and the session's scratch pad, all kept on the host.
+import { array, boolean, object, string } from 'yup';
+import {
+  AccountLocked, InvalidCredentials, InvalidDpopProof, InvalidToken, NotFound, PayloadTooLarge, RateLimited,
+} from './errors.js';
 import { sessionView } from '../auth/auth.js';
-import { getScratchpad, logout, logoutAll, putScratchpad } from '../db/sessions.js';
-import { route, type RouteDeps, type RouteSpec } from './define.js';
+import { customerSessions, endSession, getScratchpad, logout, logoutAll, putScratchpad } from '../db/sessions.js';
+import { requestUrl, route, type RouteDeps, type RouteSpec } from './define.js';
 import { timestamp } from './schemas.js';
 
 export const SCRATCHPAD_LIMIT_BYTES = 4096;
@@ -12,57 +15,86 @@ export const SCRATCHPAD_LIMIT_BYTES = 4096;
 const loginBody = object({
   account: string().required().matches(/^\d{6,20}$/, 'must be 6 to 20 digits'),
   pin: string().required().matches(/^\d{4,8}$/, 'must be 4 to 8 digits'),
-  device: string().max(64).meta({ description: 'Free-text device label, kept with the session and in the audit trail.' }),
+  device: string().max(64).meta({ description: 'Free-text device label, kept with the session, shown in the device list and the audit trail.' }),
 }).noUnknown().strict();
 
 const sessionSchema = object({
   customerId: string().required(),
   bankId: string().required(),
   role: string().oneOf(['customer', 'staff']).required(),
+  bound: boolean().required().meta({ description: 'True when the session is bound to a device key (DPoP, RFC 9449).' }),
   createdAt: timestamp().required(),
   lastSeenAt: timestamp().required(),
   idleExpiresAt: timestamp().required(),
   absoluteExpiresAt: timestamp().required(),
-});
+}).noUnknown();
 
 const tokenSchema = object({
   token: string().required(),
-  tokenType: string().oneOf(['Bearer']).required(),
+  tokenType: string().oneOf(['Bearer', 'DPoP']).required()
+    .meta({ description: 'How to present the token: "Authorization: DPoP <token>" with a proof for a bound session, else Bearer.' }),
   expiresAt: timestamp().required(),
   session: sessionSchema.required(),
+}).noUnknown();
+
+const deviceSessionSchema = object({
+  ref: string().required().meta({ description: 'Opaque reference to the session (never its id): DELETE /api/auth/sessions/{ref} ends it.' }),
+  device: string().nullable().defined(),
+  bound: boolean().required(),
+  current: boolean().required().meta({ description: 'True for the session making this request.' }),
+  createdAt: timestamp().required(),
+  lastSeenAt: timestamp().required(),
+  idleExpiresAt: timestamp().required(),
+  absoluteExpiresAt: timestamp().required(),
+}).noUnknown();
+
+const sessionRef = object({ ref: string().required().matches(/^[0-9a-f]{16}$/, 'must be a session reference from GET /api/auth/sessions') });
+
+const dpopHeader = object({
+  DPoP: string().max(8192).meta({ description: 'A DPoP proof (RFC 9449) for POST of this URL: binds the new session to the key that signed it.' }),
 });
 
 const scratchpadSchema = object().meta({ description: `Any JSON object, at most ${SCRATCHPAD_LIMIT_BYTES} bytes serialized.`, example: { cart: ['A1'] } });
 
 const TAG = 'Session';
 
-export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
+export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[] {
   return [
     route({
       method: 'post', path: '/api/auth/login', operationId: 'login', tag: TAG, access: 'public',
       summary: 'Log in with account number and PIN',
-      description: 'Creates a session on the host and returns a token naming it. Wrong PIN and unknown account are '
-        + 'indistinguishable. Repeated failures lock the account (423); too many attempts from one address give 429.',
+      description: 'Creates a session on the host and returns a token naming it. With a DPoP proof (header DPoP, with the '
+        + 'server nonce of DPoP-Nonce) the session is bound to the proving key: tokenType DPoP. SESSION_BINDING=required '
+        + 'refuses a login without one (401 dpop_required). Wrong PIN and unknown account are indistinguishable, and both '
+        + 'lock after repeated failures (423); too many attempts from one address give 429.',
+      headers: dpopHeader,
       body: loginBody,
-      responses: { 201: { description: 'Logged in', schema: tokenSchema } },
+      responses: { 201: { description: 'Logged in', schema: tokenSchema, headers: { 'DPoP-Nonce': 'The nonce the next DPoP proof must carry' } } },
       problems: [401, 423, 429],
-      async handle({ body, context, now }) {
-        const result = await auth.login({ account: body.account, pin: body.pin, device: body.device ?? null }, context, now);
+      async handle({ body, headers, context, now, ctx }) {
+        const result = await auth.login(
+          { account: body.account, pin: body.pin, device: body.device ?? null },
+          { header: headers.DPoP ?? '', target: { method: 'POST', url: requestUrl(ctx, publicOrigin), now } },
+          context, now,
+        );
         switch (result.status) {
-          case 'ok': return { status: 201, body: result.issued, headers: { 'Cache-Control': 'no-store' } };
+          case 'ok': return { status: 201, body: result.issued, headers: { 'DPoP-Nonce': auth.dpop.nonceFor(now) } };
           case 'locked': throw new AccountLocked(result.retryAfterSeconds);
           case 'rate_limited': throw new RateLimited(result.retryAfterSeconds);
-          default: throw new InvalidCredentials();
+          case 'binding_required': throw new InvalidDpopProof('dpop_required', auth.dpop.nonceFor(now));
+          case 'invalid_dpop_proof':
+          case 'use_dpop_nonce': throw new InvalidDpopProof(result.status, auth.dpop.nonceFor(now));
+          case 'invalid_credentials': throw new InvalidCredentials();
         }
       },
     }),
     route({
       method: 'post', path: '/api/auth/refresh', operationId: 'refresh', tag: TAG, access: 'session',
-      summary: 'A new token for the same session, signed with the current key',
+      summary: 'A new token for the same session, signed with the current key (a bound session stays bound)',
       responses: { 200: { description: 'Refreshed', schema: tokenSchema } },
       problems: [],
       async handle({ session, now }) {
-        return { status: 200, body: await auth.issue(session.sessionId, sessionView(session), now), headers: { 'Cache-Control': 'no-store' } };
+        return { status: 200, body: await auth.issue(session.sessionId, session.jkt, sessionView(session), now) };
       },
     }),
     route({
@@ -85,6 +117,30 @@ export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
       },
     }),
     route({
+      method: 'get', path: '/api/auth/sessions', operationId: 'listSessions', tag: TAG, access: 'session',
+      summary: 'This customer\u2019s live sessions: the devices that can act for them',
+      responses: { 200: { description: 'Live sessions, oldest first', schema: object({ items: array(deviceSessionSchema).required() }).noUnknown() } },
+      problems: [],
+      async handle({ session, context, now }) {
+        const sessions = await customerSessions(host, session.customerId, now, context);
+        return { status: 200, body: { items: sessions.map((s) => ({ ...s, current: s.ref === session.sessionHash })) } };
+      },
+    }),
+    route({
+      method: 'delete', path: '/api/auth/sessions/{ref}', operationId: 'endSession', tag: TAG, access: 'session',
+      summary: 'End one of this customer\u2019s sessions (a lost or unknown device) at once',
+      params: sessionRef,
+      responses: { 204: { description: 'Ended; its token is refused everywhere' } },
+      problems: [404],
+      async handle({ params, session, context, now }) {
+        switch (await endSession(host, session.sessionId, params.ref, context, now)) {
+          case 'ended': return { status: 204 };
+          case 'not_found': throw new NotFound('No such session of this customer.');
+          case 'gone': throw new InvalidToken('session_expired');
+        }
+      },
+    }),
+    route({
       method: 'delete', path: '/api/auth/sessions', operationId: 'logoutAll', tag: TAG, access: 'session',
       summary: 'Log out every session of this customer (all devices)',
       responses: { 204: { description: 'All sessions ended', headers: { 'X-Sessions-Ended': 'How many sessions were ended' } } },
@@ -100,10 +156,10 @@ export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
       summary: 'The session\u2019s scratch pad, stored on the host ({} when empty)',
       responses: { 200: { description: 'The scratch pad', schema: scratchpadSchema } },
       problems: [],
-      async handle({ session }) {
-        const stored = await getScratchpad(host, session.sessionId);
+      async handle({ session, context }) {
+        const stored = await getScratchpad(host, session.sessionId, context);
         if (stored === null) throw new InvalidToken('session_expired');
-        return { status: 200, body: JSON.parse(stored) as unknown, headers: { 'Cache-Control': 'no-store' } };
+        return { status: 200, body: JSON.parse(stored) as unknown };
       },
     }),
     route({
@@ -112,15 +168,14 @@ export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
       body: scratchpadSchema,
       responses: { 204: { description: 'Stored' } },
       problems: [],
-      async handle({ body, session }) {
+      async handle({ body, session, context }) {
         const serialized = JSON.stringify(body);
         if (Buffer.byteLength(serialized) > SCRATCHPAD_LIMIT_BYTES) {
           throw new PayloadTooLarge(`The scratch pad may hold at most ${SCRATCHPAD_LIMIT_BYTES} bytes serialized.`);
         }
-        await putScratchpad(host, session.sessionId, serialized);
+        await putScratchpad(host, session.sessionId, serialized, context);
         return { status: 204 };
       },
     }),
   ];
 }
-

@@ -4,8 +4,10 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ValidationError, type AnyObject, type AnySchema, type InferType, type ObjectSchema } from 'yup';
-import { Forbidden, InvalidToken, ValidationFailed, type FieldError } from './errors.js';
+import { AppError, Forbidden, InvalidDpopProof, InvalidToken, ValidationFailed, type FieldError } from './errors.js';
 import type { Auth } from '../auth/auth.js';
+import type { DpopVerifier, VerifiedProof } from '../auth/dpop.js';
+import type { Resolution } from '../auth/session.js';
 import type { TransferLimits } from '../db/accounts.js';
 import type { Host } from '../db/host.js';
 import type { HostSession, RequestContext } from '../db/sessions.js';
@@ -22,6 +24,8 @@ export interface TransferPolicy extends TransferLimits {
 export interface RouteDeps {
   host: Host;
   auth: Auth;
+  /** PUBLIC_ORIGIN: the origin clients address (DPoP htu), when the request's own Host cannot be trusted to be it. */
+  publicOrigin: string | null;
   transferPolicy: TransferPolicy;
   clock: () => Date;
   /** Set while the process drains before exit: readiness turns 503 so balancers stop sending. */
@@ -41,6 +45,8 @@ export interface Input<P extends Schema, Q extends Schema, B extends Schema, H e
   headers: InferType<H>;
   /** The resolved host session: present exactly on protected routes. */
   session: A extends 'public' ? undefined : HostSession;
+  /** The checked DPoP proof of a device-bound session's request (its key signs transfers), else null. */
+  proof: VerifiedProof | null;
   context: RequestContext;
   now: Date;
   ctx: Context;
@@ -172,10 +178,16 @@ function knownFields(schema: Schema, value: unknown): Record<string, unknown> {
 }
 
 /** Query strings: a parameter given twice is an error, not an array. */
-function singleValued(query: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
-  const repeated = Object.entries(query).filter(([, v]) => Array.isArray(v)).map(([k]) => k);
+function singleValued(query: Record<string, string | string[] | undefined>): Record<string, string> {
+  // No prototype: a parameter named __proto__ stays an ordinary (unknown) key.
+  const single: Record<string, string> = Object.create(null) as Record<string, string>;
+  const repeated: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (typeof value === 'string') single[key] = value;
+    else if (value !== undefined) repeated.push(key);
+  }
   if (repeated.length) throw new ValidationFailed(repeated.map((k) => ({ path: `query.${k}`, message: 'must be given once' })));
-  return query as Record<string, string | undefined>;
+  return single;
 }
 
 function headerInput(spec: RouteSpec, ctx: Context): Record<string, string> {
@@ -187,6 +199,23 @@ export function requestContext(ctx: Context): RequestContext {
   return { requestId: ctx.state.requestId, clientAddress: ctx.ip.slice(0, 45), traceId: ctx.state.traceId ?? null };
 }
 
+/**
+ * Where the client sent the request (origin and path, no query): what a DPoP
+ * proof's htu must name. PUBLIC_ORIGIN when set (behind a load balancer that
+ * rewrites Host); otherwise the request's own, honouring trusted proxies.
+ */
+export function requestUrl(ctx: Context, publicOrigin: string | null): string {
+  // Koa 3's ctx.origin is the Origin request header: build ours from protocol and Host.
+  return `${publicOrigin ?? `${ctx.protocol}://${ctx.host}`}${ctx.path}`;
+}
+
+/** Turns a refused session into the 401 its scheme prescribes. */
+function refusal(resolution: Exclude<Resolution, { status: 'alive' }>, dpop: DpopVerifier, now: Date): AppError {
+  if (resolution.status === 'session_expired') return new InvalidToken('session_expired', undefined, resolution.scheme);
+  if (resolution.error === 'invalid_token') return new InvalidToken('invalid_token', undefined, resolution.scheme);
+  return new InvalidDpopProof(resolution.error, dpop.nonceFor(now));
+}
+
 export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps): void {
   for (const spec of specs) {
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
@@ -194,12 +223,17 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
       ctx.state.route = `${spec.method.toUpperCase()} ${spec.path}`;
       const now = deps.clock();
       const context = requestContext(ctx);
+      // A client speaking DPoP always gets the current nonce, so its next proof needs no extra round trip.
+      if (ctx.get('DPoP')) ctx.set('DPoP-Nonce', deps.auth.dpop.nonceFor(now));
       let session: HostSession | undefined;
+      let proof: VerifiedProof | null = null;
       if (spec.access !== 'public') {
-        const resolution = await deps.auth.sessions.resolve(ctx.get('Authorization'), context, now);
-        if (resolution.status === 'invalid_token') throw new InvalidToken();
-        if (resolution.status === 'session_expired') throw new InvalidToken('session_expired');
-        session = resolution.session;
+        const resolution = await deps.auth.sessions.resolve({
+          authorization: ctx.get('Authorization'), dpop: ctx.get('DPoP'), method: ctx.method, url: requestUrl(ctx, deps.publicOrigin),
+        }, context, now);
+        if (resolution.status !== 'alive') throw refusal(resolution, deps.auth.dpop, now);
+        ({ session, proof } = resolution);
+        context.customerId = session.customerId;
         if (spec.access === 'staff' && session.role !== 'staff') throw new Forbidden('forbidden', 'This needs a staff session.');
       }
       const input = {
@@ -207,7 +241,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
         query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : {},
         body: validated(spec.body, spec.body ? ctx.request.body : undefined, '', true),
         headers: validated(spec.headers, headerInput(spec, ctx), 'header.', false),
-        session, context, now, ctx,
+        session, proof, context, now, ctx,
       } as Input<Schema, Schema, Schema, Schema>;
       const reply = await spec.handle(input);
       ctx.status = reply.status;

@@ -6,15 +6,15 @@ import { problemSchema } from './schemas.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json)',
-  401: 'Missing, invalid or expired token (invalid_token, session_expired)',
-  403: 'Not allowed for this session',
+  401: 'Missing, invalid or expired token (invalid_token, session_expired), or DPoP proof (invalid_dpop_proof, use_dpop_nonce, dpop_required)',
+  403: 'Not allowed for this session (forbidden, bank_mismatch, step_up_required, step_up_failed, signature_required, invalid_signature)',
   404: 'Not found',
-  409: 'Conflict',
+  409: 'Conflict (conflict, insufficient_funds, employee_referenced)',
   413: 'Body too large (payload_too_large)',
   415: 'Body is not application/json (unsupported_media_type)',
-  422: 'Semantically invalid',
+  422: 'Semantically invalid (unknown_account, currency_mismatch, same_account, idempotency_key_reused, limit_exceeded, edlevel_decrease, unknown_department)',
   423: 'Account locked (account_locked), see Retry-After',
-  429: 'Too many requests (rate_limited), see Retry-After',
+  429: 'Too many requests (rate_limited, payee_checks_exhausted), see Retry-After',
   500: 'Unexpected failure (internal_error)',
   503: 'Host unavailable (host_unavailable), see Retry-After',
 };
@@ -70,14 +70,23 @@ export function openApiDocument(specs: RouteSpec[], version: string): JsonSchema
       title: 'Host session API',
       version,
       description: 'Mobile banking-style REST API in front of a Db2 host. Sessions live on the host; '
-        + 'the bearer token names a host session and nothing else. Errors are RFC 9457 problem details.',
+        + 'the token names a host session and nothing else, and a device-bound session\u2019s token works only with a '
+        + 'DPoP proof by the device key. Errors are RFC 9457 problem details.',
     },
     servers: [{ url: '/' }],
-    security: [{ bearerAuth: [] }],
+    // Either: a bearer token, or a device-bound token with its DPoP proof (RFC 9449).
+    security: [{ bearerAuth: [] }, { dpopAuth: [] }],
     tags: [...new Set(specs.map((s) => s.tag))].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        dpopAuth: {
+          type: 'http', scheme: 'DPoP',
+          description: 'RFC 9449: "Authorization: DPoP <token>" and a "DPoP" header holding a proof (typ dpop+jwt, ES256 or '
+            + 'Ed25519) for this method and URL, naming the token (ath) and the current DPoP-Nonce.',
+        },
+      },
       schemas: { Problem: toJsonSchema(problemSchema) },
       responses: Object.fromEntries(Object.entries(STATUS_TEXT).map(([status, description]) => [`Problem${status}`, {
         description,

@@ -51,12 +51,36 @@ export class PayloadTooLarge extends AppError {
   }
 }
 
-/** RFC 6750: every 401 tells the client the token is the problem. */
+/** The algorithms a device key may use, as the DPoP challenge announces them (RFC 9449 §7.1). */
+export const DPOP_CHALLENGE_ALGS = 'ES256 Ed25519 EdDSA';
+
+/**
+ * Every 401 names its scheme's problem in WWW-Authenticate: RFC 6750 for a
+ * bearer token, RFC 9449 for a device-bound one (with the algorithms a proof
+ * may use).
+ */
 export class InvalidToken extends AppError {
-  constructor(code: 'invalid_token' | 'session_expired' = 'invalid_token', detail?: string) {
+  constructor(code: 'invalid_token' | 'session_expired' = 'invalid_token', detail?: string, scheme: 'Bearer' | 'DPoP' = 'Bearer') {
     super(401, code, code === 'session_expired' ? 'Session expired' : 'Invalid token',
       detail ?? (code === 'session_expired' ? 'The session has ended; log in again.' : 'The access token is missing or not valid.'));
-    this.withHeader('WWW-Authenticate', `Bearer error="invalid_token"`);
+    this.withHeader('WWW-Authenticate', scheme === 'DPoP'
+      ? `DPoP error="invalid_token", algs="${DPOP_CHALLENGE_ALGS}"`
+      : 'Bearer error="invalid_token"');
+  }
+}
+
+/** RFC 9449 §7.1: the DPoP proof is missing or wrong, or it lacks the server's current nonce (sent along). */
+export class InvalidDpopProof extends AppError {
+  constructor(code: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'dpop_required', nonce: string) {
+    super(401, code, code === 'use_dpop_nonce' ? 'DPoP nonce required' : 'Invalid DPoP proof', {
+      invalid_dpop_proof: 'The DPoP proof is missing or not valid for this request and key.',
+      use_dpop_nonce: 'Sign the proof again with the nonce in the DPoP-Nonce header.',
+      dpop_required: 'This service binds every session to a device key: send a DPoP proof.',
+    }[code]);
+    this.withHeader('WWW-Authenticate', code === 'dpop_required'
+      ? `DPoP algs="${DPOP_CHALLENGE_ALGS}"`
+      : `DPoP error="${code === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof'}", algs="${DPOP_CHALLENGE_ALGS}"`);
+    this.withHeader('DPoP-Nonce', nonce);
   }
 }
 

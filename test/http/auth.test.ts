@@ -34,7 +34,7 @@ describe('session-on-host authentication', () => {
       const { token, tokenType, expiresAt, session } = response.body;
       expect(tokenType).to.equal('Bearer');
       expect(session).to.deep.equal({
-        customerId: 'C001', bankId: 'DEMOBANK1', role: 'customer',
+        customerId: 'C001', bankId: 'DEMOBANK1', role: 'customer', bound: false,
         createdAt: '2026-11-25T10:00:00.000Z', lastSeenAt: '2026-11-25T10:00:00.000Z',
         idleExpiresAt: '2026-11-25T10:05:00.000Z', absoluteExpiresAt: '2026-11-25T11:00:00.000Z',
       });

@@ -5,7 +5,7 @@ import { createApp } from '../../app/app.js';
 import { createLogger } from '../../app/logger.js';
 import { HostUnavailableError } from '../../db/host.js';
 import { Writable } from 'node:stream';
-import { hostRows, resetHost, TEST_SECRET } from '../support/host.js';
+import { hostRows, resetHost, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { ALICE, request, startApp, testConfig, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 
@@ -188,7 +188,7 @@ describe('HTTP conventions', () => {
   it('never logs a PIN, a token or an Authorization header', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-    const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, logger: createLogger('debug', sink) });
+    const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, pinPepper: TEST_PIN_PEPPER, logger: createLogger('debug', sink) });
     const server = createServer(app.koa.callback()).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -271,7 +271,7 @@ describe('HTTP conventions', () => {
     it('are logged with the request id and answered as problem+json, never Koa\u2019s text', async () => {
       const lines: string[] = [];
       const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-      const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, logger: createLogger('info', sink) });
+      const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, pinPepper: TEST_PIN_PEPPER, logger: createLogger('info', sink) });
       // A failure in a middleware that runs before the problem-details mapper.
       app.koa.middleware.splice(3, 0, async (ctx, next) => {
         if (ctx.path === '/explode') throw new Error('boom at /srv/app/secret.ts:1');

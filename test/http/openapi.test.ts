@@ -10,7 +10,7 @@ const CONTRACT: [string, string][] = [
   ['get', '/api/sample/employee'], ['post', '/api/sample/employee'], ['get', '/api/sample/employee/{empno}'],
   ['put', '/api/sample/employee/{empno}'], ['delete', '/api/sample/employee/{empno}'],
   ['get', '/api/accounts'], ['get', '/api/accounts/{accountId}/transactions'], ['post', '/api/transfers'],
-  ['get', '/api/audit'], ['get', '/health/live'], ['get', '/health/ready'],
+  ['get', '/api/audit'], ['get', '/health/live'], ['get', '/health/ready'], ['get', '/api/auth/sessions'], ['delete', '/api/auth/sessions/{ref}'],
 ];
 
 describe('GET /openapi.json', () => {
@@ -57,9 +57,9 @@ describe('GET /openapi.json', () => {
       .to.include.keys('empno', 'firstName', 'midInit', 'lastName', 'workDept', 'phoneNo', 'hireDate', 'job', 'edLevel', 'sex', 'birthDate', 'salary', 'bonus', 'comm');
   });
 
-  it('marks login public and everything under /api else as bearer-protected', () => {
+  it('marks login public and everything under /api else as protected by a bearer or a DPoP-bound token', () => {
     expect(document.paths['/api/auth/login'].post.security).to.deep.equal([]);
-    expect(document.security).to.deep.equal([{ bearerAuth: [] }]);
+    expect(document.security).to.deep.equal([{ bearerAuth: [] }, { dpopAuth: [] }]);
     expect(document.paths['/api/transfers'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key'))
       .to.deep.include({ in: 'header', required: true });
   });

@@ -3,7 +3,7 @@
 // Needs a PostgreSQL server (PGlite is one process): runs with TEST_HOST=postgres.
 import { expect } from 'chai';
 import { get } from 'node:http';
-import { createPgDatabase, TEST_HOST, TEST_SECRET } from '../support/host.js';
+import { createPgDatabase, TEST_HOST, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE } from '../support/app.js';
@@ -40,7 +40,7 @@ describe('WORKERS=2 (node cluster)', function () {
     drop = database.drop;
     const port = await freePort();
     child = spawnChild(['app/server.ts'], {
-      WORKERS: '2', DB_URL: database.url, PORT: String(port), JWT_SECRET: TEST_SECRET, NODE_ENV: 'development',
+      WORKERS: '2', DB_URL: database.url, PORT: String(port), JWT_SECRET: TEST_SECRET, PIN_PEPPER: TEST_PIN_PEPPER, NODE_ENV: 'development',
       LOG_LEVEL: 'info', PIN_KDF_COST: '1024', DEMO_DATA: 'true',
     });
     const listening = (count: number) => child.waitFor(/"msg":"listening"/, count);

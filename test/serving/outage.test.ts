@@ -7,7 +7,7 @@ import { start, type Running } from '../../app/server.js';
 import { OwnPostgres, postgresBinaries } from '../support/own-postgres.js';
 import { ALICE, request, testConfig } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
-import { TEST_SECRET } from '../support/host.js';
+import { TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { eventually } from '../support/wait.js';
 
 describe('host outage and recovery (a PostgreSQL server of its own)', function () {
@@ -22,7 +22,7 @@ describe('host outage and recovery (a PostgreSQL server of its own)', function (
     }
     pg = await OwnPostgres.create();
     pg.start();
-    running = await start(testConfig({ DB_URL: pg.url, PORT: '0', JWT_SECRET: TEST_SECRET, DEMO_DATA: 'true' }), { logger: createLogger('silent'), purge: false });
+    running = await start(testConfig({ DB_URL: pg.url, PORT: '0', JWT_SECRET: TEST_SECRET, PIN_PEPPER: TEST_PIN_PEPPER, DEMO_DATA: 'true' }), { logger: createLogger('silent'), purge: false });
   });
   after(async () => {
     await running?.stop();

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type App } from '../../app/app.js';
 import { loadConfig, type Config } from '../../app/config.js';
 import type { Host } from '../../db/host.js';
-import { sharedHost, TEST_KDF_COST, TEST_SECRET } from './host.js';
+import type { TestDevice } from './dpop.js';
+import { sharedHost, TEST_KDF_COST, TEST_PIN_PEPPER, TEST_SECRET } from './host.js';
 
 export class TestClock {
   constructor(public now = new Date('2026-11-25T10:00:00.000Z')) {}
@@ -37,6 +38,14 @@ export interface TestApp {
   config: Config;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
   login(account: string, pin: string, device?: string): Promise<string>;
+  /**
+   * A request from a device: a DPoP proof (signed at the app's clock, naming
+   * `token` when given) in the DPoP header, the token under the DPoP scheme,
+   * and one retry when the server asks for its nonce.
+   */
+  requestAs<T = any>(device: TestDevice, method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
+  /** Logs in bound to `device`; returns the DPoP token. */
+  loginAs(device: TestDevice, account: string, pin: string, label?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -60,17 +69,33 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
-export async function startApp(env: Record<string, string> = {}, options: { clock?: TestClock; host?: Host; secret?: string } = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string } = {}): Promise<TestApp> {
   const config = testConfig(env);
   const host = options.host ?? await sharedHost();
   const clock = options.clock ?? new TestClock();
-  const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, clock: clock.read });
+  const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, pinPepper: options.pinPepper ?? TEST_PIN_PEPPER, clock: clock.read });
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const testApp: TestApp = {
     url, app, host, clock, config,
     request: (method, path, opts) => request(url, method, path, opts),
+    async requestAs(device, method, path, opts = {}) {
+      const send = async () => {
+        const proof = await device.proof({ method, url: `${url}${path}`, token: opts.token, iat: Math.floor(clock.now.getTime() / 1000) });
+        const headers = { ...opts.headers, dpop: proof, ...(opts.token ? { authorization: `DPoP ${opts.token}` } : {}) };
+        const response = await request(url, method, path, { ...opts, token: undefined, headers });
+        device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
+        return response;
+      };
+      const first = await send();
+      return first.status === 401 && first.body?.code === 'use_dpop_nonce' ? send() : first;
+    },
+    async loginAs(device, account, pin, label) {
+      const response = await testApp.requestAs(device, 'POST', '/api/auth/login', { body: { account, pin, ...(label ? { device: label } : {}) } });
+      if (response.status !== 201) throw new Error(`bound login ${account} failed: ${response.status} ${response.text}`);
+      return response.body.token as string;
+    },
     async login(account, pin, device) {
       const response = await testApp.request('POST', '/api/auth/login', { body: { account, pin, ...(device ? { device } : {}) } });
       if (response.status !== 201) throw new Error(`login ${account} failed: ${response.status} ${response.text}`);

@@ -10,6 +10,8 @@ import { clearDataScript, demoDataScript } from '../../db/seed.js';
 import { pinDigesterFor } from '../../auth/pin.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+/** The PIN digests' secret in tests: apart from TEST_SECRET, as in production. */
+export const TEST_PIN_PEPPER = 'test-pin-pepper-0123456789abcdefghijklmnopqrstu';
 export const TEST_KDF_COST = 1024;
 export const TEST_HOST = process.env.TEST_HOST ?? 'pglite';
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -52,7 +54,7 @@ export function sharedHost(): Promise<Host> {
 /** Empties the shared host and puts the demo data back (digests made with the test secret). */
 export async function resetHost(): Promise<Host> {
   const host = await sharedHost();
-  resetScript ??= demoDataScript(pinDigesterFor(TEST_SECRET, TEST_KDF_COST), host.dialect)
+  resetScript ??= demoDataScript(pinDigesterFor(TEST_PIN_PEPPER, TEST_KDF_COST), host.dialect)
     .then((seed) => `${clearDataScript(host.dialect)}\n${seed}`);
   await host.runScript(await resetScript);
   return host;

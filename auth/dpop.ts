@@ -1,0 +1,157 @@
+// DPoP (RFC 9449): proofs of possession of the device key, checked here on the
+// API tier before any host call, with server nonces that need no state shared
+// between instances (derived per time window from the master secret) and a
+// per-instance memory of the proofs seen in the current and previous window.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { derivedSecret } from './keyring.js';
+
+/** Asymmetric algorithms a device key may use: P-256 (every phone's secure enclave) and Ed25519. */
+export const DPOP_ALGORITHMS = ['ES256', 'Ed25519', 'EdDSA'] as const;
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+/** How far ahead of this instance's clock a device's may run. */
+const CLOCK_SKEW_SECONDS = 5;
+const MAX_JTI_LENGTH = 256;
+
+/** RFC 9449 §7.1 error codes: the proof is wrong, or it lacks the current nonce. */
+export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce';
+
+export class DpopRejected extends Error {
+  constructor(readonly code: DpopErrorCode, reason: string) {
+    super(reason);
+    this.name = 'DpopRejected';
+  }
+}
+
+/** What the request says about itself, to hold the proof against. */
+export interface ProofTarget {
+  method: string;
+  /** The request URL as the client addressed it: origin and path (no query). */
+  url: string;
+  /** The access token the proof must name (ath); absent at login, where there is none yet. */
+  accessToken?: string;
+  now: Date;
+}
+
+export interface VerifiedProof {
+  /** RFC 7638 SHA-256 thumbprint of the device key. */
+  jkt: string;
+  /** The device's public key, for checking what else it signed (a transfer). */
+  jwk: JWK;
+  algorithm: string;
+}
+
+/** base64url(SHA-256(value)): the ath claim, and the form of every digest here. */
+export const sha256Base64url = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+export class DpopVerifier {
+  private readonly nonceKey: Buffer;
+  /** jkt:jti of accepted proofs, by nonce window; only the current and previous windows are kept. */
+  private readonly seen = new Map<number, Set<string>>();
+  private readonly nonces = new Map<number, string>();
+
+  constructor(secret: string, private readonly windowSeconds: number) {
+    this.nonceKey = derivedSecret(secret, 'dpop-nonce');
+  }
+
+  windowAt(now: Date): number {
+    return Math.floor(now.getTime() / 1000 / this.windowSeconds);
+  }
+
+  /** The nonce of `now`'s window: the same on every instance, useless once the next window has passed. */
+  nonceFor(now: Date): string {
+    const window = this.windowAt(now);
+    let nonce = this.nonces.get(window);
+    if (!nonce) {
+      nonce = `${window}.${this.mac(window)}`;
+      if (this.nonces.size > 4) this.nonces.clear();
+      this.nonces.set(window, nonce);
+    }
+    return nonce;
+  }
+
+  /** Checks a DPoP header against the request; throws DpopRejected, never touches the host. */
+  async verify(proof: string, target: ProofTarget): Promise<VerifiedProof> {
+    const header = this.header(proof);
+    let claims: Record<string, unknown>;
+    try {
+      ({ payload: claims } = await jwtVerify(proof, EmbeddedJWK, {
+        typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS], currentDate: target.now, requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+      }));
+    } catch (error) {
+      throw new DpopRejected('invalid_dpop_proof', error instanceof errors.JOSEError ? error.code : 'unreadable proof');
+    }
+    const { jti, htm, htu, iat, ath, nonce } = claims;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new DpopRejected('invalid_dpop_proof', 'bad jti');
+    if (htm !== target.method) throw new DpopRejected('invalid_dpop_proof', 'htm is not this method');
+    if (typeof htu !== 'string' || !sameTarget(htu, target.url)) throw new DpopRejected('invalid_dpop_proof', 'htu is not this URL');
+    const nowSeconds = target.now.getTime() / 1000;
+    // A proof lives at most as long as its nonce: two windows.
+    if (typeof iat !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS || iat < nowSeconds - 2 * this.windowSeconds - CLOCK_SKEW_SECONDS) {
+      throw new DpopRejected('invalid_dpop_proof', 'iat is stale or in the future');
+    }
+    if (target.accessToken !== undefined ? ath !== sha256Base64url(target.accessToken) : ath !== undefined) {
+      throw new DpopRejected('invalid_dpop_proof', 'ath does not name this token');
+    }
+    if (typeof nonce !== 'string' || !this.validNonce(nonce, target.now)) throw new DpopRejected('use_dpop_nonce', 'nonce missing or stale');
+    const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
+    this.remember(`${jkt}:${jti}`, target.now);
+    return { jkt, jwk: header.jwk, algorithm: header.alg };
+  }
+
+  /** The protected header, refused early when it could never verify (private key material, no key, wrong type). */
+  private header(proof: string): { jwk: JWK; alg: string } {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch {
+      throw new DpopRejected('invalid_dpop_proof', 'unreadable header');
+    }
+    const { jwk, alg } = header;
+    if (header.typ !== 'dpop+jwt') throw new DpopRejected('invalid_dpop_proof', 'typ is not dpop+jwt');
+    if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg)) throw new DpopRejected('invalid_dpop_proof', 'algorithm not allowed');
+    if (!jwk || typeof jwk !== 'object' || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) {
+      throw new DpopRejected('invalid_dpop_proof', 'jwk missing or holding private material');
+    }
+    return { jwk, alg };
+  }
+
+  private mac(window: number): string {
+    return createHmac('sha256', this.nonceKey).update(String(window)).digest('base64url').slice(0, 22);
+  }
+
+  private validNonce(nonce: string, now: Date): boolean {
+    const [windowText, mac] = nonce.split('.');
+    if (!windowText || !mac || !/^\d{1,12}$/.test(windowText)) return false;
+    const window = Number(windowText);
+    const current = this.windowAt(now);
+    if (window !== current && window !== current - 1) return false;
+    const expected = Buffer.from(this.mac(window));
+    const given = Buffer.from(mac);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  /** A proof is accepted once: the same jti from the same key within its lifetime is a replay. */
+  private remember(key: string, now: Date): void {
+    const current = this.windowAt(now);
+    for (const window of this.seen.keys()) if (window < current - 1) this.seen.delete(window);
+    for (const set of this.seen.values()) if (set.has(key)) throw new DpopRejected('invalid_dpop_proof', 'replayed proof');
+    let set = this.seen.get(current);
+    if (!set) {
+      set = new Set();
+      this.seen.set(current, set);
+    }
+    set.add(key);
+  }
+}
+
+/** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */
+function sameTarget(htu: string, url: string): boolean {
+  try {
+    const claimed = new URL(htu);
+    const actual = new URL(url);
+    return claimed.origin === actual.origin && claimed.pathname === actual.pathname;
+  } catch {
+    return false;
+  }
+}
