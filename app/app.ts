@@ -11,6 +11,7 @@ import { accountRoutes } from '../routes/accounts.js';
 import { auditRoutes } from '../routes/audit.js';
 import { authRoutes } from '../routes/auth.js';
 import { mountRoutes, type RouteDeps, type RouteSpec } from '../routes/define.js';
+import { mountDemoApp } from '../routes/demo-app.js';
 import { mountDocs } from '../routes/docs.js';
 import { openApiDocument } from '../routes/document.js';
 import { employeeRoutes } from '../routes/employees.js';
@@ -78,6 +79,7 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
   const router = new Router();
   mountRoutes(router, routes, deps);
   mountDocs(router, document);
+  if (config.nodeEnv !== 'production') mountDemoApp(router); // the client kit's demo, /app
 
   // Behind TRUST_PROXY hops, the client address is the one the outermost
   // trusted proxy saw: counted from the right of X-Forwarded-For, never the
