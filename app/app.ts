@@ -19,7 +19,7 @@ import { healthRoutes } from '../routes/health.js';
 import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
-import { accessLog, apiNoStore, jsonBody, problemDetails, requestId, strictTransportSecurity, unhandledError, unmatched } from './middleware.js';
+import { accessLog, apiNoStore, problemDetails, requestId, strictTransportSecurity, unhandledError, unmatched } from './middleware.js';
 
 export interface AppOptions {
   config: Config;
@@ -101,7 +101,6 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
   koa.use(metrics.middleware());
   koa.use(problemDetails(log));
   koa.use(unmatched);
-  koa.use(jsonBody());
   koa.use(router.routes());
   koa.use(router.allowedMethods());
   return { koa, auth, metrics, lifecycle, routes, document, metricsListener: metrics.listener(), dispose: metrics.dispose };

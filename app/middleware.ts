@@ -1,11 +1,8 @@
 // The cross-cutting middleware, in the order app.ts mounts them.
 import type { Context, Next } from 'koa';
-import { HttpMethodEnum, koaBody } from 'koa-body';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  AppError, MalformedBody, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-} from '../routes/errors.js';
+import { AppError, MethodNotAllowed, NotFound } from '../routes/errors.js';
 import { problemBody, toAppError } from './problem.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -107,49 +104,6 @@ export function accessLog(logger: Logger) {
       }, 'request');
     }
   };
-}
-
-export const BODY_LIMIT_BYTES = 64 * 1024;
-
-/** JSON bodies only (415 otherwise), at most 64 KiB (413), parsed strictly (400 when malformed). */
-export function jsonBody() {
-  const parse = koaBody({
-    json: true, urlencoded: false, text: false, multipart: false,
-    jsonLimit: BODY_LIMIT_BYTES, jsonStrict: true,
-    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-    onError(error) {
-      const status = (error as { status?: number }).status;
-      if (status === 413) throw new PayloadTooLarge();
-      if (status === 415) throw new UnsupportedMediaType();
-      throw new MalformedBody();
-    },
-  });
-  return async function jsonBodyMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!ctx.request.length && !ctx.get('Transfer-Encoding')) return next(); // no body at all
-    if (ctx.request.length > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
-    if (!ctx.is('application/json')) throw new UnsupportedMediaType();
-    await parse(ctx, async () => {
-      if (depthExceeds(ctx.request.body, MAX_JSON_DEPTH)) {
-        throw new ValidationFailed([{ path: '', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]);
-      }
-      await next();
-    });
-  };
-}
-
-/** No contract body nests deeper than a few levels; deeper ones only exhaust stacks downstream. */
-export const MAX_JSON_DEPTH = 32;
-
-/** Iterative, so the check itself cannot overflow the stack. */
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 /** After the router: an unmatched path is 404, a known path with the wrong method 405 with Allow. */

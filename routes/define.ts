@@ -4,6 +4,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ValidationError, type AnyObject, type AnySchema, type InferType, type ObjectSchema } from 'yup';
+import { jsonBodyReader } from './body.js';
 import { AppError, Forbidden, InvalidDpopProof, InvalidToken, ValidationFailed, type FieldError } from './errors.js';
 import type { Auth } from '../auth/auth.js';
 import type { DpopVerifier, VerifiedProof } from '../auth/dpop.js';
@@ -217,6 +218,7 @@ function refusal(resolution: Exclude<Resolution, { status: 'alive' }>, dpop: Dpo
 }
 
 export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps): void {
+  const readBody = jsonBodyReader();
   for (const spec of specs) {
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     router[spec.method](koaPath, async (ctx: Context, next: Next) => {
@@ -236,6 +238,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
         context.customerId = session.customerId;
         if (spec.access === 'staff' && session.role !== 'staff') throw new Forbidden('forbidden', 'This needs a staff session.');
       }
+      if (spec.body) await readBody(ctx);
       const input = {
         params: validated(spec.params, ctx.params, 'path.', false),
         query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : {},

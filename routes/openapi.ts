@@ -24,6 +24,7 @@ function fromDescription(description: SchemaFieldDescription): JsonSchema {
         .map(([k]) => k);
       if (required.length) schema.required = required;
       if (d.tests.some((t) => t.name === 'noUnknown')) schema.additionalProperties = false;
+      else if (Object.keys(fields).length === 0) schema.additionalProperties = true; // a free-form object (the scratch pad)
       break;
     }
     case 'array':

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type App } from '../../app/app.js';
 import { loadConfig, type Config } from '../../app/config.js';
 import type { Host } from '../../db/host.js';
+import { contractFor } from './contract.js';
 import type { TestDevice } from './dpop.js';
 import { sharedHost, TEST_KDF_COST, TEST_PIN_PEPPER, TEST_SECRET } from './host.js';
 
@@ -77,19 +78,26 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const contract = contractFor(app.document);
+  /** Every answer held against the served document: a documented status, a body of its schema. */
+  const checked = async <T>(method: string, path: string, opts?: RequestOptions): Promise<Response<T>> => {
+    const response = await request<T>(url, method, path, opts);
+    contract.check(method, path, response.status, response.headers.get('content-type') ?? '', response.body);
+    return response;
+  };
   const testApp: TestApp = {
     url, app, host, clock, config,
-    request: (method, path, opts) => request(url, method, path, opts),
-    async requestAs(device, method, path, opts = {}) {
-      const send = async () => {
+    request: checked,
+    async requestAs<T>(device: TestDevice, method: string, path: string, opts: RequestOptions = {}) {
+      const send = async (): Promise<Response<T>> => {
         const proof = await device.proof({ method, url: `${url}${path}`, token: opts.token, iat: Math.floor(clock.now.getTime() / 1000) });
         const headers = { ...opts.headers, dpop: proof, ...(opts.token ? { authorization: `DPoP ${opts.token}` } : {}) };
-        const response = await request(url, method, path, { ...opts, token: undefined, headers });
+        const response = await checked<T>(method, path, { ...opts, token: undefined, headers });
         device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
         return response;
       };
       const first = await send();
-      return first.status === 401 && first.body?.code === 'use_dpop_nonce' ? send() : first;
+      return first.status === 401 && first.text.includes('"code":"use_dpop_nonce"') ? send() : first;
     },
     async loginAs(device, account, pin, label) {
       const response = await testApp.requestAs(device, 'POST', '/api/auth/login', { body: { account, pin, ...(label ? { device: label } : {}) } });
