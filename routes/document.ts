@@ -6,9 +6,10 @@ import { problemSchema } from './schemas.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid request (validation_failed, malformed_json)',
-  401: 'Missing, invalid or expired token (invalid_token, session_expired), or DPoP proof (invalid_dpop_proof, use_dpop_nonce, dpop_required)',
+  401: 'Refused credentials, token or DPoP proof (invalid_credentials, invalid_token, session_expired, invalid_dpop_proof, use_dpop_nonce, dpop_required)',
   403: 'Not allowed for this session (forbidden, bank_mismatch, step_up_required, step_up_failed, signature_required, invalid_signature)',
-  404: 'Not found',
+  404: 'Not found (not_found)',
+  405: 'Method not allowed on this path (method_not_allowed), see Allow',
   409: 'Conflict (conflict, insufficient_funds, employee_referenced)',
   413: 'Body too large (payload_too_large)',
   415: 'Body is not application/json (unsupported_media_type)',
@@ -16,7 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   423: 'Account locked (account_locked), see Retry-After',
   429: 'Too many requests (rate_limited, payee_checks_exhausted), see Retry-After',
   500: 'Unexpected failure (internal_error)',
-  503: 'Host unavailable (host_unavailable), see Retry-After',
+  503: 'Host unavailable or instance draining (host_unavailable, shutting_down), see Retry-After',
 };
 
 const problem = (status: number) => ({ $ref: `#/components/responses/Problem${status}` });
