@@ -300,11 +300,11 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
   describe('without the ibm_db binding', () => {
     it('stops `npm start` with one line saying what to install, touching nothing else', function () {
       this.timeout(30_000);
-      const result = spawnSync(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+      // Absent on every machine alike: the fixture makes `import('ibm_db')` fail as where it is not installed.
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/fixtures/without-ibm-db.mjs', 'app/server.ts'], {
         env: { ...process.env, DB_URL: 'db2://u:p@127.0.0.1:1/DB', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'silent' },
         encoding: 'utf8', timeout: 25_000,
       });
-      if (/ibm_db is not usable/.test(result.stderr) === false && result.status === 0) this.skip(); // a machine with a working ibm_db
       expect(result.status).to.equal(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).to.have.length(1);

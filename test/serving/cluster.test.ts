@@ -1,9 +1,11 @@
 // WORKERS=2: two worker processes share one port and serve one session
 // consistently (the session lives on the host); a dead worker is replaced.
-// Needs a PostgreSQL server (PGlite is one process): runs with TEST_HOST=postgres.
+// Needs a PostgreSQL server (PGlite is one process): a database of its own on
+// the one TEST_PG_ADMIN_URL names (CI has it; elsewhere the suite says it skips).
 import { expect } from 'chai';
 import { get } from 'node:http';
-import { createPgDatabase, TEST_HOST, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
+import type { ScratchDatabase } from '../../scripts/scratch-database.js';
+import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE } from '../support/app.js';
@@ -21,23 +23,23 @@ function fresh(url: string, token: string): Promise<number> {
 describe('WORKERS=2 (node cluster)', function () {
   this.timeout(120_000);
   let child: Child;
-  let drop: (() => Promise<void>) | undefined;
 
-  before(function () {
-    if (TEST_HOST !== 'postgres') {
-      console.log('      (skipped: needs a PostgreSQL server; runs with TEST_HOST=postgres, as in CI)');
+  let database: ScratchDatabase | null = null;
+  before(async function () {
+    database = await scratchPgDatabase('api_cluster');
+    if (!database) {
+      console.log('      (skipped: no PostgreSQL server answers at TEST_PG_ADMIN_URL; CI has one)');
       this.skip();
     }
   });
   after(async () => {
     child?.kill();
     await child?.exited;
-    await drop?.();
+    await database?.drop();
   });
 
   it('serves one session from both workers and replaces a dead one', async () => {
-    const database = await createPgDatabase();
-    drop = database.drop;
+    if (!database) throw new Error('no database');
     const port = await freePort();
     child = spawnChild(['app/server.ts'], {
       WORKERS: '2', DB_URL: database.url, PORT: String(port), JWT_SECRET: TEST_SECRET, PIN_PEPPER: TEST_PIN_PEPPER, NODE_ENV: 'development',

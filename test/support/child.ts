@@ -12,8 +12,17 @@ export interface Child {
   kill(): void;
 }
 
+/** A TypeScript entry run with the tsx loader, as in development. */
 export function spawnChild(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Compiled JavaScript under plain node, as in production. */
+export function spawnPlain(args: string[], env: Record<string, string>): Child {
+  return watch(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function watch(child: ChildProcess): Child {
   const output: string[] = [];
   const waiters: { pattern: RegExp; count: number; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   const matching = (pattern: RegExp) => output.filter((line) => pattern.test(line));

@@ -27,6 +27,11 @@ export async function createPgDatabase(): Promise<ScratchDatabase> {
   return database;
 }
 
+/** A database of its own for a suite that needs a PostgreSQL server whatever TEST_HOST is; null when none answers. */
+export function scratchPgDatabase(prefix: string): Promise<ScratchDatabase | null> {
+  return createScratchDatabase(ADMIN_URL, prefix);
+}
+
 async function open(): Promise<Host> {
   if (TEST_HOST === 'db2') {
     // npm run test:db2: a real Db2 named by TEST_DB2_URL (scripts/test-db2.ts checks it is set).
