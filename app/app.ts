@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import helmet from 'koa-helmet';
+import type { Tracer } from '@opentelemetry/api';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { Auth } from '../auth/auth.js';
@@ -19,6 +20,7 @@ import { healthRoutes } from '../routes/health.js';
 import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { traceHostCalls, traceRequests } from './tracing.js';
 import { accessLog, apiNoStore, problemDetails, requestId, strictTransportSecurity, unhandledError, unmatched } from './middleware.js';
 
 export interface AppOptions {
@@ -30,6 +32,8 @@ export interface AppOptions {
   pinPepper: string;
   clock?: () => Date;
   logger?: Logger;
+  /** Tracing on: spans for requests, auth work and host calls (app/tracing.ts). */
+  tracer?: Tracer | null;
 }
 
 export interface App {
@@ -50,13 +54,14 @@ export const API_VERSION = '1.0.0';
 /** Every route module; a new resource is one more line here. */
 const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
 
-export function createApp({ config, host, secret, pinPepper, clock = () => new Date(), logger }: AppOptions): App {
+export function createApp({ config, host, secret, pinPepper, clock = () => new Date(), logger, tracer = null }: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
   const auth = new Auth(host, {
     secret,
     pinPepper,
     binding: config.sessionBinding,
     dpopNonceSeconds: config.dpopNonceSeconds,
+    tracer,
     rotationSeconds: config.jwtRotationSeconds,
     idleSeconds: config.sessionIdleSeconds,
     absoluteSeconds: config.sessionAbsoluteSeconds,
@@ -96,6 +101,7 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
   }));
   koa.use(strictTransportSecurity);
   koa.use(requestId);
+  if (tracer) koa.use(traceRequests(tracer));
   koa.use(apiNoStore);
   koa.use(accessLog(log));
   koa.use(metrics.middleware());
@@ -103,5 +109,10 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
   koa.use(unmatched);
   koa.use(router.routes());
   koa.use(router.allowedMethods());
-  return { koa, auth, metrics, lifecycle, routes, document, metricsListener: metrics.listener(), dispose: metrics.dispose };
+  const stopTracingCalls = tracer ? traceHostCalls(host, tracer) : () => undefined;
+  const dispose = () => {
+    metrics.dispose();
+    stopTracingCalls();
+  };
+  return { koa, auth, metrics, lifecycle, routes, document, metricsListener: metrics.listener(), dispose };
 }

@@ -49,6 +49,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   auditRetentionDays: number;
   logLevel: string;
+  /** OpenTelemetry tracing: on when an OTLP endpoint is named (and the SDK not disabled); the exporter reads the rest of OTEL_*. */
+  tracing: { serviceName: string } | null;
   /** How long a graceful shutdown waits for in-flight requests before closing their connections. */
   shutdownGraceSeconds: number;
 }
@@ -98,6 +100,17 @@ function money(env: Env, name: string, fallback: string): string {
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,13}(\.\d{1,2})?$/.test(raw) || Number(raw) <= 0) throw new ConfigError(name, `must be a positive amount like 500.00, got "${raw}"`);
   return Number(raw).toFixed(2);
+}
+
+/** The standard OpenTelemetry variables that switch tracing on or off. */
+function tracing(env: Env): Config['tracing'] {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || boolean(env, 'OTEL_SDK_DISABLED', false) || env.OTEL_TRACES_EXPORTER === 'none') return null;
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(endpoint)) {
+    throw new ConfigError(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      `must be an http(s) URL, got "${endpoint}"`);
+  }
+  return { serviceName: env.OTEL_SERVICE_NAME || 'host-session-api' };
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -208,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     purgeIntervalSeconds: integer(env, 'PURGE_INTERVAL_SECONDS', 60, 1, DAY),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+    tracing: tracing(env),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };
 }

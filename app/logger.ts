@@ -8,7 +8,10 @@ export const REDACTED_PATHS = [
   'jwtSecret', '*.jwtSecret', 'secret', '*.secret',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
-    destination ?? process.stdout);
+/** `traceIds`: the active trace span's ids, added to every line (set only when tracing is on). */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, traceIds?: () => Record<string, string>): Logger {
+  return pino({
+    level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid },
+    ...(traceIds ? { mixin: traceIds } : {}),
+  }, destination ?? process.stdout);
 }

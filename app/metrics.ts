@@ -31,7 +31,7 @@ export class Metrics {
     });
     // Labelled children are looked up once per name, not hashed on every call.
     const perName = new Map<string, { ok: Counter.Internal; error: Counter.Internal; latency: Histogram.Internal<'name'> }>();
-    this.dispose = host.onCall((name, seconds, failed) => {
+    this.dispose = host.onCall((name, seconds, { failed }) => {
       let series = perName.get(name);
       if (!series) {
         series = { ok: hostCalls.labels(name, 'ok'), error: hostCalls.labels(name, 'error'), latency: hostLatency.labels(name) };

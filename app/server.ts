@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import type { Host } from '../db/host.js';
 import { checkSchema, migrate, type MigrateResult } from '../db/migrate.js';
 import { openHost, type HostOptions } from '../db/open.js';
-import { createApp, type App } from './app.js';
+import { API_VERSION, createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startPurgeTimer } from './purge.js';
+import { startTracing, traceIdsOfActiveSpan, type Tracing } from './tracing.js';
 import { resolveSecrets } from './secret.js';
 
 export interface Running {
@@ -74,26 +75,30 @@ async function prepareHost(config: Config, host: Host, app: App): Promise<Migrat
 }
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Running> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const tracing = config.tracing ? startTracing({ serviceName: config.tracing.serviceName, version: API_VERSION }) : null;
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, tracing ? traceIdsOfActiveSpan : undefined);
+  const runtime = { logger, tracing };
   // Whoever opens the host closes it: a host passed in stays open after stop().
-  if (options.host) return serve(config, options.host, options, logger, async () => undefined);
+  if (options.host) return serve(config, options.host, options, runtime, async () => undefined);
   const host = await openHost(config.dbUrl, hostOptions(config, logger));
   try {
-    return await serve(config, host, options, logger, () => host.close());
+    return await serve(config, host, options, runtime, () => host.close());
   } catch (error) {
     await host.close().catch(() => undefined); // releases the data folder and the pool it opened
+    await tracing?.shutdown();
     throw error;
   }
 }
 
 async function serve(
-  config: Config, host: Host, options: StartOptions, logger: Logger, closeHost: () => Promise<void>,
+  config: Config, host: Host, options: StartOptions, { logger, tracing }: { logger: Logger; tracing: Tracing | null },
+  closeHost: () => Promise<void>,
 ): Promise<Running> {
   const { secret, pinPepper, source } = await resolveSecrets(config);
   if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
     logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
   }
-  const app = createApp({ config, host, secret, pinPepper, logger });
+  const app = createApp({ config, host, secret, pinPepper, logger, tracer: tracing?.tracer ?? null });
   const migrated = await prepareHost(config, host, app);
   logger.info({ host: host.description, ...migrated }, 'host ready');
 
@@ -130,6 +135,7 @@ async function serve(
       await closed;
       app.dispose();
       await closeHost();
+      await tracing?.shutdown(); // exports the last spans
       logger.info('stopped');
     })();
     return stopping;

@@ -1,6 +1,7 @@
 // The authentication service the routes use: login (one host call, bound to a
 // device key when the client proves one), token issue, session resolution,
 // DPoP nonces and the per-address login limit, built once per app.
+import type { Tracer } from '@opentelemetry/api';
 import { createHmac } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import type { Host } from '../db/host.js';
@@ -10,6 +11,7 @@ import { derivedSecret, KeyRing } from './keyring.js';
 import { pinDigesterFor, type PinDigester } from './pin.js';
 import { RateLimiter } from './rate-limit.js';
 import { SessionResolver } from './session.js';
+import { inSpan } from './spans.js';
 import { issueToken } from './tokens.js';
 
 export interface AuthOptions {
@@ -26,6 +28,8 @@ export interface AuthOptions {
   loginRatePerMinute: number;
   binding: 'optional' | 'required';
   dpopNonceSeconds: number;
+  /** Spans for token checks, session lookups and the PIN KDF; null: tracing off. */
+  tracer?: Tracer | null;
 }
 
 /** What the client learns about its session. */
@@ -75,12 +79,16 @@ export class Auth {
   constructor(private readonly host: Host, private readonly options: AuthOptions) {
     this.keys = new KeyRing(options.secret, options.rotationSeconds, options.absoluteSeconds);
     this.dpop = new DpopVerifier(options.secret, options.dpopNonceSeconds);
+    const tracer = options.tracer ?? null;
     this.sessions = new SessionResolver(host, this.keys, this.dpop, {
       idleSeconds: options.idleSeconds,
       touchSeconds: Math.max(1, Math.floor(options.idleSeconds / TOUCH_FRACTION)),
       binding: options.binding,
-    });
-    this.pinDigest = pinDigesterFor(options.pinPepper, options.pinKdfCost);
+    }, tracer);
+    const digest = pinDigesterFor(options.pinPepper, options.pinKdfCost);
+    this.pinDigest = tracer
+      ? (account, pin) => inSpan(tracer, 'pin.kdf', { 'pin.kdf.algorithm': 'scrypt', 'pin.kdf.cost': options.pinKdfCost }, () => digest(account, pin))
+      : digest;
     this.limiter = new RateLimiter(options.loginRatePerMinute);
     this.sessionHashKey = derivedSecret(options.secret, 'session-hash');
   }

@@ -6,10 +6,12 @@
 // written is remembered per instance as a hint only: the host row stays the
 // truth, so a logout anywhere is seen by the next request everywhere.
 // Concurrent requests for the same session share one call.
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { Host } from '../db/host.js';
 import { readSession, resolveSession, type HostSession, type RequestContext, type ResolveOutcome } from '../db/sessions.js';
 import { DpopRejected, type DpopErrorCode, type DpopVerifier, type VerifiedProof } from './dpop.js';
 import type { KeyRing } from './keyring.js';
+import { inSpan } from './spans.js';
 import { TokenRejected, verifyToken, type TokenClaims } from './tokens.js';
 
 export interface SessionPolicy {
@@ -36,6 +38,8 @@ export type Resolution =
   | { status: 'rejected'; scheme: Scheme; error: 'invalid_token' | DpopErrorCode; reason: string }
   | { status: 'session_expired'; scheme: Scheme };
 
+type Rejected = Extract<Resolution, { status: 'rejected' }>;
+
 /** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer, "dpop" DPoP). */
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /** Sessions whose last idle-clock write this instance remembers; the oldest entries are forgotten first. */
@@ -55,6 +59,7 @@ export class SessionResolver {
     private readonly keys: KeyRing,
     private readonly dpop: DpopVerifier,
     private readonly policy: SessionPolicy,
+    private readonly tracer: Tracer | null = null,
   ) {}
 
   /**
@@ -68,27 +73,37 @@ export class SessionResolver {
     const [, rawScheme, token] = match ?? [];
     if (!rawScheme || !token) return { status: 'rejected', scheme: fallback, error: 'invalid_token', reason: 'no token' };
     const scheme: Scheme = rawScheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
-    let claims: TokenClaims;
-    try {
-      claims = await verifyToken(this.keys, token, now);
-    } catch (error) {
-      return { status: 'rejected', scheme, error: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
-    }
-    const proof = await this.proofFor(claims, scheme, token, presented, now);
-    if ('status' in proof) return proof;
-    const outcome = await this.lookup(claims.sessionId, context, now);
+    const checked = await inSpan<Rejected | { claims: TokenClaims; proof: VerifiedProof | null }>(
+      this.tracer, 'token.verify', { 'auth.scheme': scheme }, async (span) => {
+        let claims: TokenClaims;
+        try {
+          claims = await verifyToken(this.keys, token, now);
+        } catch (error) {
+          span?.setAttribute('auth.refused', 'invalid_token');
+          return { status: 'rejected', scheme, error: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
+        }
+        const proof = await this.proofFor(claims, scheme, token, presented, now);
+        if ('status' in proof) {
+          span?.setAttribute('auth.refused', proof.error);
+          return proof;
+        }
+        return { claims, proof: proof.verified };
+      });
+    if ('status' in checked) return checked;
+    const { claims, proof } = checked;
+    const outcome = await inSpan(this.tracer, 'session.resolve', {}, (span) => this.lookup(claims.sessionId, context, now, span));
     const boundTo = claims.jkt ? 'DPoP' : 'Bearer';
     if (outcome.status !== 'alive') return { status: 'session_expired', scheme: boundTo };
     // The token names the key; the host row is the truth about it.
     if (outcome.session.jkt !== claims.jkt) return { status: 'rejected', scheme: boundTo, error: 'invalid_token', reason: 'binding differs from the host' };
     if (outcome.session.lastSeenAt.getTime() === now.getTime()) this.touches += 1;
-    return { status: 'alive', session: outcome.session, proof: proof.verified };
+    return { status: 'alive', session: outcome.session, proof };
   }
 
   /** A bound token needs the DPoP scheme and a proof by its key; an unbound one the Bearer scheme (and a policy that allows it). */
   private async proofFor(
     claims: TokenClaims, scheme: Scheme, token: string, presented: Presented, now: Date,
-  ): Promise<{ verified: VerifiedProof | null } | Extract<Resolution, { status: 'rejected' }>> {
+  ): Promise<{ verified: VerifiedProof | null } | Rejected> {
     if (!claims.jkt) {
       if (scheme !== 'Bearer') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound token sent as DPoP' };
       if (this.policy.binding === 'required') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound session' };
@@ -106,20 +121,22 @@ export class SessionResolver {
     }
   }
 
-  private lookup(sessionId: string, context: RequestContext, now: Date): Promise<ResolveOutcome> {
+  private lookup(sessionId: string, context: RequestContext, now: Date, span: Span | null): Promise<ResolveOutcome> {
     const pending = this.inFlight.get(sessionId);
     if (pending) {
       this.sharedLookups += 1;
+      span?.setAttribute('session.lookup', 'shared');
       return pending;
     }
-    const lookup = this.fetch(sessionId, context, now).finally(() => this.inFlight.delete(sessionId));
+    const lookup = this.fetch(sessionId, context, now, span).finally(() => this.inFlight.delete(sessionId));
     this.inFlight.set(sessionId, lookup);
     return lookup;
   }
 
-  private async fetch(sessionId: string, context: RequestContext, now: Date): Promise<ResolveOutcome> {
+  private async fetch(sessionId: string, context: RequestContext, now: Date, span: Span | null): Promise<ResolveOutcome> {
     const written = this.clockWrittenAt.get(sessionId);
     if (written !== undefined && now.getTime() < written + this.policy.touchSeconds * 1000) {
+      span?.setAttribute('session.lookup', 'read');
       const session = await readSession(this.host, sessionId, context);
       if (!session) {
         this.clockWrittenAt.delete(sessionId);
@@ -131,6 +148,7 @@ export class SessionResolver {
       }
       // Expired: the procedure deletes the row and audits it (a second call, once per session).
     }
+    span?.setAttribute('session.lookup', 'procedure');
     const outcome = await resolveSession(this.host, {
       ...context, sessionId, now, idleSeconds: this.policy.idleSeconds, touchSeconds: this.policy.touchSeconds,
     });

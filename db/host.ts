@@ -38,8 +38,21 @@ export interface HostWarning {
   message: string;
 }
 
-/** Told about every host round trip: its name, how long it took, and whether it failed. */
-export type CallListener = (name: string, seconds: number, failed: boolean) => void;
+/** How a round trip ended, for metrics and trace spans. */
+export interface CallOutcome {
+  failed: boolean;
+  /** Rows a statement answered (not for procedure calls). */
+  rows?: number;
+  /** The SQLSTATE of a failure, when the host gave one. */
+  sqlState?: string;
+}
+
+/**
+ * Told about every host round trip as it ends: its name, how long it took, and
+ * how it ended. Called in the caller's own async context, so a listener can
+ * attach what it records to the caller's current trace span.
+ */
+export type CallListener = (name: string, seconds: number, outcome: CallOutcome) => void;
 
 export interface Host {
   readonly dialect: Dialect;
@@ -115,17 +128,19 @@ export class CallCounter {
   async time<T>(name: string, roundTrip: () => Promise<T>): Promise<T> {
     this.counts[name] = (this.counts[name] ?? 0) + 1;
     this.total += 1;
+    if (!this.listeners.size) return roundTrip(); // nobody listens: not even a clock read
     const started = process.hrtime.bigint();
-    let failed = true;
+    let outcome: CallOutcome = { failed: true };
     try {
       const result = await roundTrip();
-      failed = false;
+      outcome = Array.isArray(result) ? { failed: false, rows: result.length } : { failed: false };
       return result;
+    } catch (error) {
+      if (error instanceof HostError && error.sqlState) outcome = { failed: true, sqlState: error.sqlState };
+      throw error;
     } finally {
-      if (this.listeners.size) {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        for (const listener of this.listeners) listener(name, seconds, failed);
-      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for (const listener of this.listeners) listener(name, seconds, outcome);
     }
   }
 

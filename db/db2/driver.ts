@@ -184,8 +184,9 @@ export class Db2Host implements Host {
 
   async query(statement: Statement, params: readonly HostValue[], context?: CallContext): Promise<Row[]> {
     // Every named statement is a read or an idempotent write: safe to repeat once.
-    const { rows } = await this.counter.time(statement.name, () => this.withConnection(true, context, (db) =>
-      this.run(db, statement.name, statement.sql, params.map(inputParam), true)));
+    // The rows themselves are what is timed, so the call's listeners see how many came back.
+    const rows = await this.counter.time(statement.name, async () => (await this.withConnection(true, context, (db) =>
+      this.run(db, statement.name, statement.sql, params.map(inputParam), true))).rows);
     return rows.map(lowerKeys);
   }
 

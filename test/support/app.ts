@@ -1,6 +1,8 @@
 // Starts the real app in-process on the shared test host, listening on
 // 127.0.0.1 on a free port, with a controllable clock.
+import type { Tracer } from '@opentelemetry/api';
 import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App } from '../../app/app.js';
 import { loadConfig, type Config } from '../../app/config.js';
@@ -70,11 +72,16 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
-export async function startApp(env: Record<string, string> = {}, options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string } = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string; tracer?: Tracer; logger?: Logger } = {},
+): Promise<TestApp> {
   const config = testConfig(env);
   const host = options.host ?? await sharedHost();
   const clock = options.clock ?? new TestClock();
-  const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, pinPepper: options.pinPepper ?? TEST_PIN_PEPPER, clock: clock.read });
+  const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, pinPepper: options.pinPepper ?? TEST_PIN_PEPPER, clock: clock.read,
+    tracer: options.tracer ?? null, ...(options.logger ? { logger: options.logger } : {}),
+  });
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -22,6 +22,9 @@ describe('configuration', () => {
     expect(loadConfig({ STEP_UP_AMOUNT: '250' }).stepUpAmount).to.equal('250.00');
     expect(loadConfig({ PUBLIC_ORIGIN: 'https://api.bank.example' }).publicOrigin).to.equal('https://api.bank.example');
     expect(loadConfig({ DB_URL: 'db2://u:p@h:50000/DB' }).dbMigrate, 'Db2: the DBA runs the DDL').to.equal('check');
+    expect(loadConfig({}).tracing, 'tracing is off by default').to.equal(null);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).to.deep.equal({ serviceName: 'host-session-api' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).to.equal(null);
   });
 
   for (const [env, variable] of [
@@ -35,6 +38,7 @@ describe('configuration', () => {
     [{ PUBLIC_ORIGIN: 'https://api.bank.example/v1' }, 'PUBLIC_ORIGIN'], [{ PUBLIC_ORIGIN: 'ftp://x' }, 'PUBLIC_ORIGIN'],
     [{ DB_MIGRATE: 'yes' }, 'DB_MIGRATE'], [{ METRICS_PORT: 'none' }, 'METRICS_PORT'], [{ STEP_UP_AMOUNT: '-5' }, 'STEP_UP_AMOUNT'],
     [{ TRANSFER_DAILY_AMOUNT: '1e9' }, 'TRANSFER_DAILY_AMOUNT'], [{ DPOP_NONCE_SECONDS: '1' }, 'DPOP_NONCE_SECONDS'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318 please' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
   ] as const) {
     it(`names ${variable} when ${JSON.stringify(env)}`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError).with.property('variable', variable);
