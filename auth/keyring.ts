@@ -12,10 +12,11 @@ const CACHED_WINDOWS = 64;
 
 export class KeyRing {
   /**
-   * Imported keys by window. jose verifies with WebCrypto: handing it a
-   * CryptoKey imported once per window spares an import on every request.
+   * Keys by window: the raw bytes (tokens are verified with node:crypto's
+   * synchronous HMAC, auth/tokens.ts) and, made once when first signing, the
+   * CryptoKey jose signs with.
    */
-  private readonly cache = new Map<number, Promise<webcrypto.CryptoKey>>();
+  private readonly cache = new Map<number, { bytes: Buffer; cryptoKey?: Promise<webcrypto.CryptoKey> }>();
 
   constructor(
     private readonly secret: string,
@@ -28,16 +29,21 @@ export class KeyRing {
     return Math.floor(now.getTime() / 1000 / this.rotationSeconds);
   }
 
-  signingKeyFor(window: number): Promise<webcrypto.CryptoKey> {
+  private keyOf(window: number): { bytes: Buffer; cryptoKey?: Promise<webcrypto.CryptoKey> } {
     let key = this.cache.get(window);
     if (!key) {
-      const bytes = hkdfSync('sha256', this.secret, 'host-session-api/jwt', `signing-key:${window}`, 32);
-      key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+      key = { bytes: Buffer.from(hkdfSync('sha256', this.secret, 'host-session-api/jwt', `signing-key:${window}`, 32)) };
       const [oldest] = this.cache.keys();
       if (this.cache.size >= CACHED_WINDOWS && oldest !== undefined) this.cache.delete(oldest);
       this.cache.set(window, key);
     }
     return key;
+  }
+
+  signingKeyFor(window: number): Promise<webcrypto.CryptoKey> {
+    const key = this.keyOf(window);
+    key.cryptoKey ??= webcrypto.subtle.importKey('raw', key.bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    return key.cryptoKey;
   }
 
   async current(now: Date): Promise<SigningKey> {
@@ -50,13 +56,13 @@ export class KeyRing {
    * the future, and not older than a token signed then could still be alive.
    * Null when the kid is not acceptable (nothing is derived or cached for it).
    */
-  verificationKeyFor(kid: unknown, now: Date): Promise<webcrypto.CryptoKey> | null {
+  verificationKeyFor(kid: unknown, now: Date): Buffer | null {
     if (typeof kid !== 'string' || !KID.test(kid)) return null;
     const window = Number(kid);
     const current = this.windowAt(now);
     const windowEnd = (window + 1) * this.rotationSeconds;
     if (window > current || windowEnd + this.maxTokenLifetimeSeconds <= now.getTime() / 1000) return null;
-    return this.signingKeyFor(window);
+    return this.keyOf(window).bytes;
   }
 }
 

@@ -1,8 +1,9 @@
-// Access tokens: a JWT naming only the host session (sid), signed with the
-// current window's key, and for a device-bound session the thumbprint of the
-// device key (cnf.jkt, RFC 9449 §6); verification pins the algorithm and
+// Access tokens: a JWT naming only the host session (sid), signed (jose) with
+// the current window's key, and for a device-bound session the thumbprint of
+// the device key (cnf.jkt, RFC 9449 §6); verification pins the algorithm and
 // checks typ, iss, aud, exp, iat and the kid (RFC 8725).
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { KeyRing } from './keyring.js';
 
 export const TOKEN_ISSUER = 'host-session-api';
@@ -45,28 +46,47 @@ function boundKey(cnf: unknown): string | null {
   return jkt;
 }
 
-/** The session (and device key) a valid token names. */
-export async function verifyToken(keys: KeyRing, token: string, now: Date): Promise<TokenClaims> {
+/** A JOSE segment decoded as a JSON object, or null when it is not one. */
+function jsonObject(segment: string): Record<string, unknown> | null {
   try {
-    const { payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = keys.verificationKeyFor(header.kid, now);
-        if (!key) throw new TokenRejected('unknown or expired kid');
-        return key;
-      },
-      {
-        algorithms: [ALGORITHM], typ: 'JWT', issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE,
-        currentDate: now, requiredClaims: ['sid', 'iat', 'exp'],
-      },
-    );
-    if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw new TokenRejected('bad sid');
-    // jose checks iat only against a maximum age: a token from the future is forged or from a broken clock.
-    if (typeof payload.iat !== 'number' || payload.iat > now.getTime() / 1000 + CLOCK_SKEW_SECONDS) throw new TokenRejected('iat in the future');
-    return { sessionId: payload.sid, jkt: boundKey(payload.cnf) };
-  } catch (error) {
-    if (error instanceof TokenRejected) throw error;
-    if (error instanceof errors.JOSEError) throw new TokenRejected(error.code);
-    throw new TokenRejected('unreadable token');
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
+  } catch {
+    return null;
   }
+}
+
+const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
+const ONLY_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
+
+/**
+ * The session (and device key) a valid token names. Checked here with
+ * node:crypto's synchronous HMAC on every protected request (jose's WebCrypto
+ * verify costs a thread-pool round trip each time): the algorithm is pinned
+ * to HS256 and the header may hold nothing but alg, typ and kid (no crit, no
+ * b64, no embedded key: RFC 8725 §3.1), the signature is compared in
+ * constant time before any claim is read, then iss, aud, exp, iat and sid.
+ */
+export async function verifyToken(keys: KeyRing, token: string, now: Date): Promise<TokenClaims> {
+  const [, headerPart = '', payloadPart = '', signaturePart = ''] = COMPACT.exec(token) ?? [];
+  if (!signaturePart) throw new TokenRejected('not a compact HS256 JWS');
+  const header = jsonObject(headerPart);
+  if (!header || header.alg !== ALGORITHM || header.typ !== 'JWT') throw new TokenRejected('alg or typ not allowed');
+  if (Object.keys(header).some((member) => !ONLY_HEADER_MEMBERS.has(member))) throw new TokenRejected('unexpected header member');
+  const key = keys.verificationKeyFor(header.kid, now);
+  if (!key) throw new TokenRejected('unknown or expired kid');
+  const expected = createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest();
+  const given = Buffer.from(signaturePart, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new TokenRejected('bad signature');
+  const payload = jsonObject(payloadPart);
+  if (!payload) throw new TokenRejected('payload is not a JSON object');
+  const nowSeconds = now.getTime() / 1000;
+  if (payload.iss !== TOKEN_ISSUER) throw new TokenRejected('bad iss');
+  if (payload.aud !== TOKEN_AUDIENCE && !(Array.isArray(payload.aud) && payload.aud.includes(TOKEN_AUDIENCE))) throw new TokenRejected('bad aud');
+  if (typeof payload.exp !== 'number' || payload.exp <= nowSeconds) throw new TokenRejected('expired');
+  // A token from the future is forged or from a broken clock.
+  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new TokenRejected('iat in the future');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + CLOCK_SKEW_SECONDS)) throw new TokenRejected('not yet valid');
+  if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw new TokenRejected('bad sid');
+  return { sessionId: payload.sid, jkt: boundKey(payload.cnf) };
 }
