@@ -1,0 +1,123 @@
+// Every failure the client reports: one class per thing an app does
+// differently (log in again, wait, ask for the PIN again, show field errors),
+// each carrying the service's stable problem `code` (RFC 9457 problem details).
+import type { Problem } from './contract.js';
+
+export class ClientError extends Error {
+  /**
+   * On a failed transfer: its Idempotency-Key. Sending the same transfer again
+   * with it (TransferRequest.idempotencyKey) finishes it or returns the
+   * original booking, never a second one.
+   */
+  idempotencyKey?: string;
+
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** No whole answer: the service could not be reached, or the connection was cut mid-exchange. */
+export class NetworkError extends ClientError {
+  constructor(cause: unknown) {
+    super('network_error', 'The service could not be reached, or the connection was cut.', { cause });
+  }
+}
+
+/** A call that needs a session, made without one: never logged in, or logged out. */
+export class NotLoggedIn extends ClientError {
+  constructor() {
+    super('not_logged_in', 'Log in first.');
+  }
+}
+
+/** The service answered with a problem. */
+export class ApiError extends ClientError {
+  constructor(readonly status: number, readonly problem: Problem, readonly retryAfterSeconds: number | null = null) {
+    super(problem.code, problem.detail ?? problem.title);
+  }
+
+  /** Per-field messages of a validation failure (path and message), else empty. */
+  get errors(): NonNullable<Problem['errors']> {
+    return this.problem.errors ?? [];
+  }
+}
+
+/**
+ * The session is over: idle or absolute timeout, logged out elsewhere, or the
+ * token refused. The client has already forgotten it; log in again. When the
+ * client saw the deadline pass itself, problem.requestId is empty.
+ */
+export class SessionExpired extends ApiError {}
+/** Wrong account number or PIN (indistinguishable on purpose). */
+export class InvalidCredentials extends ApiError {}
+/** Too many wrong PINs: retryAfterSeconds says when to try again. */
+export class AccountLocked extends ApiError {}
+/** rate_limited, payee_checks_exhausted: wait retryAfterSeconds. */
+export class TooManyRequests extends ApiError {}
+export class InsufficientFunds extends ApiError {}
+/** The daily transfer amount or count would be exceeded. */
+export class LimitExceeded extends ApiError {}
+/** Above the step-up amount a transfer needs the PIN again (TransferRequest.pin). */
+export class StepUpRequired extends ApiError {}
+export class StepUpFailed extends ApiError {}
+/** The transfer itself is refused: wrong bank, unknown payee, same account, currency, signature, key reuse. */
+export class TransferRefused extends ApiError {}
+/** validation_failed, malformed_json: `errors` names the fields. */
+export class ValidationFailed extends ApiError {}
+export class NotFound extends ApiError {}
+export class Forbidden extends ApiError {}
+/** The service refused the device's proof (a clock far off, or a client bug): not retried. */
+export class ProofRejected extends ApiError {}
+/** 503: the host is down or this instance is draining; retryAfterSeconds says when to come back. */
+export class ServiceUnavailable extends ApiError {}
+
+type ApiErrorClass = new (status: number, problem: Problem, retryAfterSeconds: number | null) => ApiError;
+
+const BY_CODE: Record<string, ApiErrorClass> = {
+  session_expired: SessionExpired,
+  invalid_token: SessionExpired,
+  invalid_credentials: InvalidCredentials,
+  account_locked: AccountLocked,
+  rate_limited: TooManyRequests,
+  payee_checks_exhausted: TooManyRequests,
+  insufficient_funds: InsufficientFunds,
+  limit_exceeded: LimitExceeded,
+  step_up_required: StepUpRequired,
+  step_up_failed: StepUpFailed,
+  bank_mismatch: TransferRefused,
+  unknown_account: TransferRefused,
+  currency_mismatch: TransferRefused,
+  same_account: TransferRefused,
+  idempotency_key_reused: TransferRefused,
+  signature_required: TransferRefused,
+  invalid_signature: TransferRefused,
+  validation_failed: ValidationFailed,
+  malformed_json: ValidationFailed,
+  not_found: NotFound,
+  forbidden: Forbidden,
+  invalid_dpop_proof: ProofRejected,
+  use_dpop_nonce: ProofRejected,
+  dpop_required: ProofRejected,
+};
+
+/** The typed error for a problem answer; an answer that is not problem+json (a proxy's page) gets code http_<status>. */
+export function errorFor(status: number, body: unknown, retryAfterSeconds: number | null): ApiError {
+  const problem: Problem = isProblem(body)
+    ? body
+    : { type: 'about:blank', title: `HTTP ${status}`, status, code: `http_${status}`, requestId: '' };
+  const ErrorClass = BY_CODE[problem.code] ?? (status === 503 ? ServiceUnavailable : ApiError);
+  return new ErrorClass(status, problem, retryAfterSeconds);
+}
+
+/** What the client says when it saw the session's idle or absolute deadline pass on its own clock. */
+export function sessionOver(detail: string): SessionExpired {
+  return new SessionExpired(401, { type: 'urn:problem:session_expired', title: 'Session expired', status: 401, code: 'session_expired', detail, requestId: '' });
+}
+
+function isProblem(body: unknown): body is Problem {
+  return typeof body === 'object' && body !== null
+    && 'code' in body && typeof body.code === 'string'
+    && 'title' in body && typeof body.title === 'string'
+    && 'status' in body && typeof body.status === 'number';
+}
