@@ -78,7 +78,8 @@ describe('audit trail', () => {
   it('leaves neither booking nor ok row when the transfer fails inside the host transaction', async () => {
     const alice = await api.login(ALICE.account, ALICE.pin);
     // The second leg's insert fails on the host (a CHECK this test adds), after the first leg was written.
-    await hostRows('ALTER TABLE ledger_entry ADD CONSTRAINT test_no_bob_credit CHECK (NOT (account_id = \'200000001\' AND amount > 0)) NOT VALID');
+    // Opening balances have no transfer id, so existing rows pass: the same DDL on PostgreSQL and Db2.
+    await hostRows('ALTER TABLE ledger_entry ADD CONSTRAINT test_no_bob_credit CHECK (NOT (account_id = \'200000001\' AND amount > 0 AND transfer_id IS NOT NULL))');
     try {
       const response = await api.request('POST', '/api/transfers', {
         token: alice, body: { bankId: 'DEMOBANK1', fromAccount: ALICE.account, toAccount: BOB.account, amount: '10.00' },

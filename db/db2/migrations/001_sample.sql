@@ -2,8 +2,8 @@
 -- (db2sampl): DEPARTMENT and EMPLOYEE with SAMPLE's foreign key RED and check
 -- constraint NUMBER. Where SAMPLE is installed these objects exist already:
 -- every CREATE here that fails with SQLSTATE 42710 (exists) keeps the
--- existing object (db/db2/driver.ts, for *_sample scripts only); run by hand
--- with the CLP, expect and ignore SQL0601N for them.
+-- existing object (db/db2/driver.ts, for *_sample scripts only), and
+-- db/db2/deploy.sh skips this script when both tables are there.
 -- Unqualified names: the CLP session's CURRENT SCHEMA (README) names the schema.
 -- Not created here: SAMPLE's foreign keys from DEPARTMENT to EMPLOYEE (RDE)
 -- and to itself (ROD); the API never writes DEPARTMENT.
