@@ -1,18 +1,22 @@
 // `npm run soak`: a bounded soak (SOAK_SECONDS, default 60) of mixed traffic
-// on the embedded host and, when reachable, on PostgreSQL. Passes when no
-// request failed and neither RSS nor open file descriptors grew past a
-// margin between the end of a warm-up and a few seconds after the load.
+// on the embedded host and, when reachable, on PostgreSQL: bearer sessions
+// (autocannon) and, at the same time, device-bound sessions driven through
+// the client kit (DPoP proofs, signed transfers). Passes when no request
+// failed and neither RSS nor open file descriptors grew past a margin between
+// the end of a warm-up and a few seconds after the load.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BankClient, MemoryKeyStore } from '../client/src/index.js';
 import { rssMb, startService, stop } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SECRET = 'soak-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const SECRETS = { JWT_SECRET: 'soak-secret-0123456789abcdefghijklmnopqrstuvwxyz', PIN_PEPPER: 'soak-pepper-0123456789abcdefghijklmnopqrstuvwxyz' };
+const BOUND_DEVICES = 4;
 const RSS_GROWTH = 1.25;
 const FD_GROWTH = 8;
 
@@ -44,10 +48,31 @@ async function traffic(base: string, tokens: string[], seconds: number): Promise
   return { requests: result.requests.total, failures: result.errors + result.timeouts + result.non2xx };
 }
 
+/** Device-bound traffic through the client kit: each device reads, signs a transfer, lists its devices, in a loop. */
+async function boundTraffic(clients: BankClient[], seconds: number): Promise<{ requests: number; failures: number }> {
+  let requests = 0;
+  let failures = 0;
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(clients.map(async (client) => {
+    while (Date.now() < deadline) {
+      for (const call of [
+        () => client.accounts(),
+        () => client.transfer({ fromAccount: '100000001', toAccount: '100000002', amount: '0.01' }),
+        () => client.employee('000010'),
+        () => client.sessions(),
+      ]) {
+        requests += 1;
+        await call().catch(() => { failures += 1; });
+      }
+    }
+  }));
+  return { requests, failures };
+}
+
 async function soak(label: string, dbUrl: string): Promise<boolean> {
   const { base, child } = await startService({
-    DB_URL: dbUrl, JWT_SECRET: SECRET, DEMO_DATA: 'true', LOG_LEVEL: 'warn', LOGIN_RATE_PER_MINUTE: '100000',
-    SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600',
+    DB_URL: dbUrl, ...SECRETS, DEMO_DATA: 'true', LOG_LEVEL: 'warn', LOGIN_RATE_PER_MINUTE: '100000',
+    SESSION_IDLE_SECONDS: '600', SESSION_ABSOLUTE_SECONDS: '3600', TRANSFER_DAILY_COUNT: '1000000', TRANSFER_DAILY_AMOUNT: '9999999999.00',
   });
   try {
     const tokens: string[] = [];
@@ -55,15 +80,19 @@ async function soak(label: string, dbUrl: string): Promise<boolean> {
       const response = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account, pin }) });
       tokens.push(((await response.json()) as { token: string }).token);
     }
-    const warm = await traffic(base, tokens, Math.min(10, Math.max(3, SECONDS / 6)));
+    const devices = Array.from({ length: BOUND_DEVICES }, () => new BankClient({ baseUrl: base, keyStore: new MemoryKeyStore() }));
+    for (const device of devices) await device.login('100000001', '12345', { deviceLabel: 'soak' });
+    const warmSeconds = Math.min(10, Math.max(3, SECONDS / 6));
+    const [warm, warmBound] = await Promise.all([traffic(base, tokens, warmSeconds), boundTraffic(devices, warmSeconds)]);
     await pause(2000);
     const [rssBefore, fdsBefore] = [rssMb(child.pid!), openFds(child.pid!)];
-    const load = await traffic(base, tokens, SECONDS);
+    const [load, bound] = await Promise.all([traffic(base, tokens, SECONDS), boundTraffic(devices, SECONDS)]);
     await pause(3000);
     const [rssAfter, fdsAfter] = [rssMb(child.pid!), openFds(child.pid!)];
-    const ok = warm.failures === 0 && load.failures === 0 && rssAfter <= rssBefore * RSS_GROWTH && fdsAfter <= fdsBefore + FD_GROWTH;
-    console.log(`${label}: ${load.requests} requests in ${SECONDS} s, ${load.failures} failed; RSS ${rssBefore} → ${rssAfter} MiB; `
-      + `open fds ${fdsBefore} → ${fdsAfter}: ${ok ? 'ok' : 'FAILED'}`);
+    const failed = warm.failures + warmBound.failures + load.failures + bound.failures;
+    const ok = failed === 0 && rssAfter <= rssBefore * RSS_GROWTH && fdsAfter <= fdsBefore + FD_GROWTH;
+    console.log(`${label}: ${load.requests} bearer and ${bound.requests} device-bound requests in ${SECONDS} s, ${failed} failed; `
+      + `RSS ${rssBefore} → ${rssAfter} MiB; open fds ${fdsBefore} → ${fdsAfter}: ${ok ? 'ok' : 'FAILED'}`);
     return ok;
   } finally {
     await stop(child);

@@ -19,27 +19,38 @@ export function launch(args: string[], env: Record<string, string>): ChildProces
   return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** Waits until `url` answers `accept` (by default: a 2xx), at most 30 s. */
-export async function waitFor(url: string, accept: (response: Response) => boolean = (r) => r.ok): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+/**
+ * Waits until `url` answers `accept` (by default: a 2xx), asking every 50 ms;
+ * fails when `child` exits first, or after 5 minutes (a first start on a busy
+ * machine takes long, but not that long).
+ */
+export async function waitFor(url: string, accept: (response: Response) => boolean = (r) => r.ok, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`the process for ${url} exited (${child.exitCode ?? child.signalCode})`);
     if (await fetch(url).then(accept, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} never became ready`);
 }
 
 export interface LocalService {
   base: string;
+  /** Where its Prometheus metrics answer (a listener of their own). */
+  metrics: string;
   child: ChildProcess;
+  /** Milliseconds from spawn to the first 200 of /health/ready. */
+  readyMs: number;
 }
 
-/** `app/server.ts` on a free port with `env`, once /health/ready answers 200. */
-export async function startService(env: Record<string, string>): Promise<LocalService> {
-  const port = await freePort();
-  const child = launch(['--import', 'tsx', 'app/server.ts'], { ...env, PORT: String(port) });
+/** `app/server.ts` (or `entry`) on free ports with `env`, once /health/ready answers 200. */
+export async function startService(env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'app/server.ts']): Promise<LocalService> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const started = performance.now();
+  const child = launch(entry, { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/health/ready`);
-  return { base, child };
+  await waitFor(`${base}/health/ready`, undefined, child);
+  return { base, metrics: `http://127.0.0.1:${metricsPort}`, child, readyMs: Math.round(performance.now() - started) };
 }
 
 /** SIGTERM (the service drains), then wait for the exit. */
