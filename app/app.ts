@@ -2,7 +2,6 @@
 // dependencies passed in so tests run the real app on a test host and clock.
 import Router from '@koa/router';
 import Koa from 'koa';
-import helmet from 'koa-helmet';
 import type { Tracer } from '@opentelemetry/api';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
@@ -21,7 +20,8 @@ import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { traceHostCalls, traceRequests } from './tracing.js';
-import { accessLog, apiNoStore, problemDetails, requestId, strictTransportSecurity, unhandledError, unmatched } from './middleware.js';
+import helmet from 'koa-helmet';
+import { observeRequests, problemDetails, responseHeaders, unhandledError, unmatched } from './middleware.js';
 
 export interface AppOptions {
   config: Config;
@@ -94,17 +94,13 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
   // response stream) are logged and answered here instead of Koa's text/plain.
   koa.context.onerror = unhandledError(log);
   koa.on('error', () => undefined); // Koa reports stream failures only when someone listens; onerror logs them
-  // JSON responses load nothing: the strictest policy. /docs sets its own (routes/docs.ts).
-  koa.use(helmet({
+  koa.use(responseHeaders(helmet({
+    // JSON responses load nothing: the strictest policy. /docs sets its own (routes/docs.ts).
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    strictTransportSecurity: false, // HTTPS responses only: strictTransportSecurity below
-  }));
-  koa.use(strictTransportSecurity);
-  koa.use(requestId);
+    strictTransportSecurity: false, // HTTPS answers only: responseHeaders sets it
+  })));
   if (tracer) koa.use(traceRequests(tracer));
-  koa.use(apiNoStore);
-  koa.use(accessLog(log));
-  koa.use(metrics.middleware());
+  koa.use(observeRequests(log, metrics));
   koa.use(problemDetails(log));
   koa.use(unmatched);
   koa.use(router.routes());

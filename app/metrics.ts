@@ -2,7 +2,6 @@
 // latency by route and status (one histogram), host round trips by procedure
 // or statement, pool usage, session touches and the singleflight's savings.
 import type { RequestListener } from 'node:http';
-import type { Context, Next } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Auth } from '../auth/auth.js';
 import type { Host } from '../db/host.js';
@@ -90,21 +89,15 @@ export class Metrics {
     };
   }
 
-  middleware() {
-    return async (ctx: Context, next: Next): Promise<void> => {
-      const stop = process.hrtime.bigint();
-      try {
-        await next();
-      } finally {
-        const key = `${ctx.method} ${ctx.state.route ?? 'unmatched'} ${ctx.status}`;
-        let series = this.requestSeries.get(key);
-        if (!series) {
-          series = this.latency.labels(ctx.method, ctx.state.route ?? 'unmatched', String(ctx.status));
-          // Unmatched paths share one label value, so the map stays as small as the route table.
-          this.requestSeries.set(key, series);
-        }
-        series.observe(Number(process.hrtime.bigint() - stop) / 1e9);
-      }
-    };
+  /** One request's latency, by method, route template ('unmatched' for any other path) and status. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      // Unmatched paths share one label value, so the map stays as small as the route table.
+      series = this.latency.labels(method, route, String(status));
+      this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 }

@@ -1,40 +1,53 @@
 // The cross-cutting middleware, in the order app.ts mounts them.
-import type { Context, Next } from 'koa';
+import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AppError, MethodNotAllowed, NotFound } from '../routes/errors.js';
 import { problemBody, toAppError } from './problem.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const HSTS = 'max-age=31536000; includeSubDomains';
 
-/** Echoes a sane client request id, or makes one; every response carries it. */
-export async function requestId(ctx: Context, next: Next): Promise<void> {
-  const offered = ctx.get('X-Request-Id');
-  ctx.state.requestId = SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-  ctx.set('X-Request-Id', ctx.state.requestId);
-  await next();
+/**
+ * The headers every answer carries, set in one pass: helmet's security
+ * headers (computed once, at start), the request id (a sane one the client
+ * sent, echoed, or a new one), `Cache-Control: no-store` and `Pragma` on
+ * every /api answer (it may carry account, session, transfer, audit or
+ * employee data; Pragma for HTTP/1.0 proxies), and HSTS on HTTPS answers only
+ * (RFC 6797 §7.2; behind a TLS-terminating balancer ctx.secure follows its
+ * X-Forwarded-Proto when TRUST_PROXY is set).
+ */
+export function responseHeaders(helmet: Middleware) {
+  let securityHeaders: readonly (readonly [string, string])[] | null = null;
+  const captured = helmetHeaders(helmet).then((headers) => { securityHeaders = headers; });
+  return async function responseHeadersMiddleware(ctx: Context, next: Next): Promise<void> {
+    const { res } = ctx;
+    if (!securityHeaders) await captured; // the first requests only
+    for (const [name, value] of securityHeaders ?? []) res.setHeader(name, value);
+    const offered = ctx.get('X-Request-Id');
+    const requestId = SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    ctx.state.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    if (ctx.path.startsWith('/api/')) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Pragma', 'no-cache');
+    }
+    if (ctx.secure) res.setHeader('Strict-Transport-Security', HSTS);
+    await next();
+  };
 }
 
 /**
- * HSTS on HTTPS responses only (RFC 6797 §7.2: a plain-HTTP answer must not
- * carry it). Behind a TLS-terminating balancer, ctx.secure follows its
- * X-Forwarded-Proto when TRUST_PROXY is set.
+ * The headers koa-helmet sets, read once from a response of its own: helmet
+ * stays the source of the policy without running its chain of a dozen
+ * middleware on every request.
  */
-export async function strictTransportSecurity(ctx: Context, next: Next): Promise<void> {
-  if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-  await next();
-}
-
-/**
- * Every /api answer may carry account, session, transfer, audit or employee
- * data: no shared or private cache may keep it (Pragma for HTTP/1.0 proxies).
- */
-export async function apiNoStore(ctx: Context, next: Next): Promise<void> {
-  if (ctx.path.startsWith('/api/')) {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
-  }
-  await next();
+async function helmetHeaders(helmet: Middleware): Promise<[string, string][]> {
+  const response = new ServerResponse(new IncomingMessage(new Socket()));
+  await helmet(new Koa().createContext(response.req, response), async () => undefined);
+  return Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]);
 }
 
 /** The one place errors become responses: problem+json, never a stack or a driver message. */
@@ -87,21 +100,24 @@ export function unhandledError(logger: Logger) {
   };
 }
 
-/** One line per request: id, route, status, latency. No headers, no bodies (they hold tokens and PINs). */
-export function accessLog(logger: Logger) {
-  return async function accessLogMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!logger.isLevelEnabled('info')) return next();
+/**
+ * One observation per request, taken once: the access log line (id, route,
+ * status, latency; no headers, no bodies: they hold tokens and PINs) and the
+ * latency histogram by route and status.
+ */
+export function observeRequests(logger: Logger, metrics: { observe(method: string, route: string, status: number, seconds: number): void }) {
+  // Only fixed, known-safe fields go into these lines: the redaction of the
+  // other logs would find nothing here, at a cost on every request.
+  const access = logger.isLevelEnabled('info') ? logger.child({}, { redact: [] }) : null;
+  return async function observeRequestsMiddleware(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
-      logger.info({
-        requestId: ctx.state.requestId,
-        method: ctx.method,
-        route: ctx.state.route ?? ctx.path.slice(0, 200),
-        status: ctx.status,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      }, 'request');
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route: string | undefined = ctx.state.route;
+      metrics.observe(ctx.method, route ?? 'unmatched', ctx.status, ms / 1000);
+      access?.info({ requestId: ctx.state.requestId, method: ctx.method, route: route ?? ctx.path.slice(0, 200), status: ctx.status, ms }, 'request');
     }
   };
 }
