@@ -143,13 +143,21 @@ async function serve(
   return { server, app, url, metricsUrl, migrated, stop };
 }
 
-/** SIGTERM/SIGINT: drain, then exit 0 (1 if draining failed). */
-export function exitOnSignals(running: Running): void {
+/**
+ * SIGTERM/SIGINT from the moment start-up begins (a signal that arrives while
+ * the server is still starting is not lost): drain once started, then exit 0
+ * (1 if draining failed). Further signals while draining are absorbed: Ctrl-C
+ * reaches npm and the server alike, and npm forwards one more.
+ */
+export function exitOnSignals(starting: Promise<Running>): void {
+  let signalled = false;
   const shutdown = (): void => {
-    running.stop().then(() => process.exit(0), () => process.exit(1));
+    if (signalled) return;
+    signalled = true;
+    starting.then((running) => running.stop()).then(() => process.exit(0), () => process.exit(1));
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 /** The primary of a cluster: forks WORKERS workers sharing the port and replaces any that dies. */
@@ -163,6 +171,7 @@ function runPrimary(config: Config): void {
   });
   for (let i = 0; i < config.workers; i++) fork(i);
   const shutdown = (): void => {
+    if (shuttingDown) return; // a second signal (npm forwards Ctrl-C once more) changes nothing
     shuttingDown = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     const deadline = setTimeout(() => process.exit(1), (config.shutdownGraceSeconds + 5) * 1000);
@@ -171,8 +180,8 @@ function runPrimary(config: Config): void {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 async function main(): Promise<void> {
@@ -191,7 +200,9 @@ async function main(): Promise<void> {
     return;
   }
   const purge = cluster.isPrimary || process.env.WORKER_INDEX === '0';
-  exitOnSignals(await start(config, { purge }));
+  const starting = start(config, { purge });
+  exitOnSignals(starting);
+  await starting;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

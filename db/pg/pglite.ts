@@ -1,9 +1,14 @@
-// The embedded host: PGlite, a real PostgreSQL engine inside this process,
-// on disk (`pglite:./data/host`) or in memory (`pglite:memory`).
+// The embedded host: PGlite, a real PostgreSQL engine inside this process, on
+// disk (`pglite:./data/host`: locked to this process, commits synced to disk) or
+// in memory (`pglite:memory`).
 import { PGlite } from '@electric-sql/pglite';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
 import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
+import { DURABLE_START_PARAMS, DurableNodeFS, syncPath, syncTree } from './durable-nodefs.js';
+import { lockDataFolder } from './folder-lock.js';
 
 function translate(error: unknown): Error {
   const code = (error as { code?: string }).code;
@@ -13,11 +18,47 @@ function translate(error: unknown): Error {
   return new HostError(message, code, { cause: error });
 }
 
-export async function openPglite(location: string): Promise<PgDialectHost> {
-  const dataDir = location === 'memory' ? undefined : location;
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir, { parsers: { [DATE_OID]: (value: string) => value } });
-  const executor: PgExecutor = {
+const parsers = { [DATE_OID]: (value: string) => value };
+
+/** PGlite on `folder` with every commit on disk before its query answers (durable-nodefs.ts says why PGlite needs help). */
+async function openDurable(folder: string): Promise<PGlite> {
+  const fs = new DurableNodeFS(folder);
+  const db = await PGlite.create({ fs, startParams: [...DURABLE_START_PARAMS], parsers });
+  if (!fs.fsyncInstalled) {
+    await db.close();
+    throw new Error(`this @electric-sql/pglite has no NODEFS stream operations to sync ${folder} with: commits would not be durable`);
+  }
+  return db;
+}
+
+/**
+ * Creates the data folder's cluster. A marker beside the folder says "being
+ * created" until everything is on disk: a crash during the seconds initdb takes
+ * leaves the marker, and the next start clears the half-made folder and begins
+ * again rather than opening it. The folder itself stays put (it may be a mount point).
+ */
+async function createFolder(folder: string): Promise<PGlite> {
+  const marker = `${folder}.creating`;
+  await mkdir(folder, { recursive: true });
+  const leftovers = await readdir(folder);
+  if (leftovers.length && !existsSync(marker)) throw new Error(`${folder} is neither empty nor a PGlite data folder (it has no PG_VERSION)`);
+  await writeFile(marker, `${new Date().toISOString()}\n`, { flush: true });
+  await syncPath(dirname(folder));
+  for (const name of leftovers) await rm(join(folder, name), { recursive: true, force: true }); // a crashed creation's: ours, we hold the lock
+  const db = await openDurable(folder);
+  try {
+    await syncTree(folder); // initdb's files are copied in without fsync
+    await rm(marker);
+    await syncPath(dirname(folder));
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+function executorFor(db: PGlite, closed: () => Promise<void>): PgExecutor {
+  return {
     async run(_name, text, params) {
       try {
         return (await db.query<Row>(text, params as unknown[])).rows;
@@ -32,7 +73,31 @@ export async function openPglite(location: string): Promise<PgDialectHost> {
         throw translate(error);
       }
     },
-    close: () => db.close(),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        await closed();
+      }
+    },
   };
-  return new PgDialectHost(`embedded PGlite (${dataDir ?? 'in memory'})`, executor);
+}
+
+export async function openPglite(location: string): Promise<PgDialectHost> {
+  if (location === 'memory') {
+    const db = await PGlite.create(undefined, { parsers });
+    return new PgDialectHost('embedded PGlite (in memory)', executorFor(db, async () => undefined));
+  }
+  const folder = resolve(location);
+  await mkdir(dirname(folder), { recursive: true });
+  // Before anything touches the folder: a second process must leave it exactly as it found it.
+  const lock = await lockDataFolder(folder);
+  try {
+    const isNew = !existsSync(join(folder, 'PG_VERSION')) || existsSync(`${folder}.creating`);
+    const db = isNew ? await createFolder(folder) : await openDurable(folder);
+    return new PgDialectHost(`embedded PGlite (${location})`, executorFor(db, () => lock.release()));
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }

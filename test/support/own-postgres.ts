@@ -33,9 +33,10 @@ export class OwnPostgres {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  start(): void {
-    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '30',
-      '-o', `-p ${this.port} -h 127.0.0.1 -k ${this.dir} -c fsync=off`, 'start']);
+  /** fsync off by default (fast for suites that do not crash the server); the durability suite turns it on. */
+  start({ fsync = false }: { fsync?: boolean } = {}): void {
+    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '120',
+      '-o', `-p ${this.port} -h 127.0.0.1 -k ${this.dir} -c fsync=${fsync ? 'on' : 'off'}`, 'start']);
   }
 
   stop(): void {
