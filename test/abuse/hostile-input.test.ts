@@ -1,14 +1,17 @@
 // Every route of /openapi.json against hostile input, property-based
 // (fast-check, seeded): malformed and oversized bodies, wrong types, unknown
 // fields, unicode and NUL bytes, SQL and path metacharacters in path and
-// query, repeated and conflicting headers, with and without a valid token.
+// query, repeated and conflicting headers, with and without a valid token;
+// forged, mis-targeted and replayed DPoP proofs on every protected route, and
+// forged transfer signatures.
 // Every response: no 5xx, problem+json for errors, nothing internal in the
 // body, security headers present, and host state unchanged by rejections.
 // FUZZ_RUNS sets the runs per property (npm test: a fast seeded run; CI: longer).
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { hostRows, resetHost } from '../support/host.js';
-import { ALICE, STAFF, startApp, type TestApp } from '../support/app.js';
+import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
+import { TestDevice } from '../support/dpop.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
@@ -148,6 +151,127 @@ describe('hostile input on every route (property-based)', function () {
         expect(await hostState()).to.equal(before);
       },
     ), { numRuns: RUNS * 2, seed: SEED + 1 });
+  });
+
+  describe('on a device-bound session', () => {
+    let phone: TestDevice;
+    let thief: TestDevice;
+    let bound: string;
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    /** Re-heads a signed proof: its signature no longer matches what it claims. */
+    const reheaded = (proof: string, header: Record<string, unknown>) => `${b64(header)}.${proof.split('.').slice(1).join('.')}`;
+
+    before(async () => {
+      phone = await TestDevice.create();
+      thief = await TestDevice.create('Ed25519');
+      bound = await api.loginAs(phone, ALICE.account, ALICE.pin, 'fuzzed phone');
+    });
+
+    type Forge = (url: string, method: string) => Promise<string | undefined>;
+    const now = () => Math.floor(Date.now() / 1000);
+    const forgeries: Record<string, Forge> = {
+      'no proof': async () => undefined,
+      'another method': (url, method) => phone.proof({ method: method === 'GET' ? 'POST' : 'GET', url, token: bound }),
+      'another path': (url, method) => phone.proof({ method, url: `${url}x`, token: bound }),
+      'another origin': (url, method) => phone.proof({ method, url: url.replace('127.0.0.1', 'evil.example'), token: bound }),
+      'stale': (url, method) => phone.proof({ method, url, token: bound, iat: now() - 600 }),
+      'future': (url, method) => phone.proof({ method, url, token: bound, iat: now() + 600 }),
+      'no ath': (url, method) => phone.proof({ method, url }),
+      'another token': (url, method) => phone.proof({ method, url, token: `${bound}x` }),
+      'no nonce': (url, method) => phone.proof({ method, url, token: bound, nonce: null }),
+      'forged nonce': (url, method) => phone.proof({ method, url, token: bound, nonce: `${Math.floor(now() / 60)}.AAAAAAAAAAAAAAAAAAAAAA` }),
+      'another key': (url, method) => thief.proof({ method, url, token: bound, nonce: phone.nonce }),
+      'the bound key in the header, signed by another': async (url, method) =>
+        reheaded(await thief.proof({ method, url, token: bound, nonce: phone.nonce }), { alg: thief.algorithm, typ: 'dpop+jwt', jwk: phone.jwk }),
+      'alg none': async (url, method) => `${b64({ alg: 'none', typ: 'dpop+jwt', jwk: phone.jwk })}.${b64({ htm: method, htu: url, iat: now(), jti: 'x' })}.`,
+      'alg HS256': async (url, method) => reheaded(await phone.proof({ method, url, token: bound }), { alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'AAAA' } }),
+      'typ JWT': async (url, method) => reheaded(await phone.proof({ method, url, token: bound }), { alg: 'ES256', typ: 'JWT', jwk: phone.jwk }),
+      'a private key in the header': async (url, method) =>
+        reheaded(await phone.proof({ method, url, token: bound }), { alg: 'ES256', typ: 'dpop+jwt', jwk: { ...phone.jwk, d: 'AAAA' } }),
+      'a flipped signature bit': async (url, method) => {
+        const proof = await phone.proof({ method, url, token: bound });
+        return proof.slice(0, -2) + (proof.endsWith('A') ? 'B' : 'A') + proof.slice(-1);
+      },
+      'two proofs in one header': async (url, method) => {
+        const proof = await phone.proof({ method, url, token: bound });
+        return `${proof}, ${proof}`;
+      },
+    };
+
+    it('refuses every forged, mis-targeted or hostile proof on every protected route, at no host cost', async () => {
+      const protectedOps = () => operations.filter((op) => op.path.startsWith('/api/') && op.path !== '/api/auth/login');
+      await fc.assert(fc.asyncProperty(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.oneof(fc.constantFrom(...Object.keys(forgeries)), hostileText.map((text) => `text:${text}`)),
+        fc.constantFrom('DPoP', 'Bearer'),
+        async (pick, forgery, scheme) => {
+          const op = pickFrom(protectedOps(), pick);
+          const path = op.path.replace(/\{(\w+)\}/g, op.path.includes('sessions') ? 'AAAAAAAAAAAAAAAAAAAAAA' : '000010');
+          const url = `${api.url}${path}`;
+          const proof = forgery.startsWith('text:') ? forgery.slice(5).replace(/[^\x20-\x7e]/g, '') : await forgeries[forgery]!(url, op.method);
+          const before = await hostState();
+          const hostCalls = api.host.stats().total;
+          const response = await api.request(op.method, path, {
+            headers: { authorization: `${scheme} ${bound}`, ...(proof === undefined ? {} : { dpop: proof }), 'content-type': 'application/json' },
+            rawBody: op.method === 'GET' ? undefined : '{}',
+          });
+          const what = `${op.method} ${path} with ${scheme} and ${forgery.slice(0, 40)}`;
+          expect(api.host.stats().total - hostCalls, `${what} cost host calls`).to.equal(0);
+          expectSafe(response, what);
+          expect(response.status, what).to.equal(401);
+          expect(response.body.code, what).to.be.oneOf(['invalid_dpop_proof', 'use_dpop_nonce', 'dpop_required', 'invalid_token']);
+          expect(response.headers.get('www-authenticate'), what).to.match(/^DPoP /);
+          expect(await hostState(), what).to.equal(before);
+          phone.nonce = response.headers.get('dpop-nonce') ?? phone.nonce;
+        },
+      ), { numRuns: RUNS * 3, seed: SEED + 2 });
+    });
+
+    it('books no transfer under a forged, altered, foreign or replayed-elsewhere signature', async () => {
+      let serial = 0;
+      await fc.assert(fc.asyncProperty(
+        fc.constantFrom('missing', 'another key', 'alg none', 'typ JWT', 'stale', 'future', 'amount', 'payee', 'source', 'idempotency key',
+          'currency', 'a DPoP proof instead', 'flipped bit'),
+        fc.oneof(fc.constant(''), hostileText),
+        async (forgery, garbage) => {
+          const key = `fuzz-${SEED}-${++serial}`;
+          const signed = { fromAccount: ALICE.account, toAccount: BOB.account, amount: '10.00', currency: 'EUR', idempotencyKey: key };
+          const sign = (overrides: Partial<typeof signed> = {}, iat = now(), by = phone) => by.signTransfer({ ...signed, ...overrides }, iat);
+          const signatures: Record<string, () => Promise<string | undefined>> = {
+            'missing': async () => (garbage ? garbage.replace(/[^\x21-\x7e]/g, '') || undefined : undefined),
+            'another key': () => sign({}, now(), thief),
+            'alg none': async () => `${b64({ alg: 'none', typ: 'transfer+jwt' })}.${b64({ ...signed, iat: now() })}.`,
+            'typ JWT': async () => reheaded(await sign(), { alg: 'ES256', typ: 'JWT' }),
+            'stale': () => sign({}, now() - 3600),
+            'future': () => sign({}, now() + 3600),
+            'amount': () => sign({ amount: '10.01' }),
+            'payee': () => sign({ toAccount: ALICE.savings }),
+            'source': () => sign({ fromAccount: ALICE.savings }),
+            'idempotency key': () => sign({ idempotencyKey: `${key}-other` }),
+            'currency': () => sign({ currency: 'USD' }),
+            'a DPoP proof instead': () => phone.proof({ method: 'POST', url: `${api.url}/api/transfers`, token: bound }),
+            'flipped bit': async () => {
+              const jws = await sign();
+              return jws.slice(0, -2) + (jws.endsWith('A') ? 'B' : 'A') + jws.slice(-1);
+            },
+          };
+          const signature = await signatures[forgery]!();
+          const before = await hostState();
+          const response = await api.requestAs(phone, 'POST', '/api/transfers', {
+            token: bound,
+            body: { bankId: 'DEMOBANK1', fromAccount: signed.fromAccount, toAccount: signed.toAccount, amount: signed.amount },
+            headers: { 'idempotency-key': key, ...(signature ? { 'transfer-signature': signature } : {}) },
+          });
+          const what = `transfer signed with ${forgery} ${garbage.slice(0, 20)}`;
+          expectSafe(response, what);
+          // Not shaped like a compact JWS at all: refused as invalid input before any check.
+          const [status, codes] = response.status === 400 ? [400, ['validation_failed']] : [403, ['signature_required', 'invalid_signature']];
+          expect(response.status, `${what}: ${response.text}`).to.equal(status);
+          expect(response.body.code, what).to.be.oneOf(codes);
+          expect(await hostState(), what).to.equal(before);
+        },
+      ), { numRuns: RUNS * 2, seed: SEED + 3 });
+    });
   });
 
   it('refuses deeply nested and huge bodies without a 5xx', async () => {
