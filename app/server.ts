@@ -75,7 +75,7 @@ async function prepareHost(config: Config, host: Host, app: App): Promise<Migrat
 }
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Running> {
-  const tracing = config.tracing ? startTracing({ serviceName: config.tracing.serviceName, version: API_VERSION }) : null;
+  const tracing = config.tracing ? await startTracing({ serviceName: config.tracing.serviceName, version: API_VERSION }) : null;
   const logger = options.logger ?? createLogger(config.logLevel, undefined, tracing ? traceIdsOfActiveSpan : undefined);
   const runtime = { logger, tracing };
   // Whoever opens the host closes it: a host passed in stays open after stop().

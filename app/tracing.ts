@@ -2,13 +2,12 @@
 // that continues an incoming traceparent, spans for each host round trip
 // (database semantic conventions), and the trace id on the response, in the
 // log lines and in the host's audit rows. Off unless an OTLP endpoint is
-// configured; off, none of this runs.
+// configured; off, none of this runs and the SDK is not even loaded (about
+// 0.2 s of every start).
 import {
   context, propagation, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span, type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import {
   ATTR_CLIENT_ADDRESS, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION, ATTR_URL_PATH, ATTR_URL_SCHEME,
@@ -30,7 +29,10 @@ export interface Tracing {
  * timeouts included), registered globally so spans find their parents through
  * the async context. Tests pass their own span processor.
  */
-export function startTracing(options: { serviceName: string; version: string; processor?: SpanProcessor }): Tracing {
+export async function startTracing(options: { serviceName: string; version: string; processor?: SpanProcessor }): Promise<Tracing> {
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-node'),
+  ]);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.version }),
     spanProcessors: [options.processor ?? new BatchSpanProcessor(new OTLPTraceExporter())],

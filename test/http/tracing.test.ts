@@ -21,7 +21,7 @@ describe('distributed tracing (OpenTelemetry)', () => {
   const lines: Record<string, unknown>[] = [];
 
   before(async () => {
-    tracing = startTracing({ serviceName: 'test', version: 'test', processor: new SimpleSpanProcessor(exporter) });
+    tracing = await startTracing({ serviceName: 'test', version: 'test', processor: new SimpleSpanProcessor(exporter) });
     const sink = new Writable({ write(chunk, _encoding, done) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); } });
     api = await startApp({}, { tracer: tracing.tracer, logger: createLogger('info', sink, traceIdsOfActiveSpan) });
   });
