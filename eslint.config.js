@@ -26,7 +26,7 @@ export default tseslint.config(
   layer(['auth/**/*.ts'], ['app', 'routes']),
   layer(['routes/**/*.ts'], ['app']),
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'app/migrate-cli.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'app/migrate-cli.ts', 'db/pg/template-cli.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
   },
 );

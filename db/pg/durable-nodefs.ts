@@ -3,8 +3,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
 import { fdatasyncSync, fsyncSync } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 
 /*
  * Why this is needed, in @electric-sql/pglite 0.5.16:
@@ -58,23 +56,4 @@ export class DurableNodeFS extends NodeFS {
     }];
     return result;
   }
-}
-
-export async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Every file and directory under `path`, on disk: for what PGlite wrote without fsync (a new folder's initdb copy). */
-export async function syncTree(path: string): Promise<void> {
-  for (const entry of await readdir(path, { withFileTypes: true })) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) await syncTree(child);
-    else if (entry.isFile()) await syncPath(child);
-  }
-  await syncPath(path);
 }

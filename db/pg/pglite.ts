@@ -7,8 +7,10 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
 import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
-import { DURABLE_START_PARAMS, DurableNodeFS, syncPath, syncTree } from './durable-nodefs.js';
+import { DURABLE_START_PARAMS, DurableNodeFS } from './durable-nodefs.js';
+import { syncPath, syncTree } from './folder-tree.js';
 import { lockDataFolder } from './folder-lock.js';
+import { copyTemplate, templateFolder } from './template.js';
 
 function translate(error: unknown): Error {
   const code = (error as { code?: string }).code;
@@ -32,12 +34,13 @@ async function openDurable(folder: string): Promise<PGlite> {
 }
 
 /**
- * Creates the data folder's cluster. A marker beside the folder says "being
- * created" until everything is on disk: a crash during the seconds initdb takes
+ * Creates the data folder's cluster: a copy of the installed template
+ * (template.ts), or PGlite's initdb where there is none. A marker beside the
+ * folder says "being created" until everything is on disk: a crash meanwhile
  * leaves the marker, and the next start clears the half-made folder and begins
  * again rather than opening it. The folder itself stays put (it may be a mount point).
  */
-async function createFolder(folder: string): Promise<PGlite> {
+async function createFolder(folder: string, template: string): Promise<PGlite> {
   const marker = `${folder}.creating`;
   await mkdir(folder, { recursive: true });
   const leftovers = await readdir(folder);
@@ -45,9 +48,10 @@ async function createFolder(folder: string): Promise<PGlite> {
   await writeFile(marker, `${new Date().toISOString()}\n`, { flush: true });
   await syncPath(dirname(folder));
   for (const name of leftovers) await rm(join(folder, name), { recursive: true, force: true }); // a crashed creation's: ours, we hold the lock
+  await copyTemplate(folder, template);
   const db = await openDurable(folder);
   try {
-    await syncTree(folder); // initdb's files are copied in without fsync
+    await syncTree(folder); // the template's files, or initdb's, are written without fsync
     await rm(marker);
     await syncPath(dirname(folder));
     return db;
@@ -83,7 +87,8 @@ function executorFor(db: PGlite, closed: () => Promise<void>): PgExecutor {
   };
 }
 
-export async function openPglite(location: string): Promise<PgDialectHost> {
+/** `template`: the pre-initialised cluster a new folder is copied from (template.ts); the installed one unless a test names another. */
+export async function openPglite(location: string, template = templateFolder()): Promise<PgDialectHost> {
   if (location === 'memory') {
     const db = await PGlite.create(undefined, { parsers });
     return new PgDialectHost('embedded PGlite (in memory)', executorFor(db, async () => undefined));
@@ -94,7 +99,7 @@ export async function openPglite(location: string): Promise<PgDialectHost> {
   const lock = await lockDataFolder(folder);
   try {
     const isNew = !existsSync(join(folder, 'PG_VERSION')) || existsSync(`${folder}.creating`);
-    const db = isNew ? await createFolder(folder) : await openDurable(folder);
+    const db = isNew ? await createFolder(folder, template) : await openDurable(folder);
     return new PgDialectHost(`embedded PGlite (${location})`, executorFor(db, () => lock.release()));
   } catch (error) {
     await lock.release();

@@ -35,4 +35,9 @@ describe('the production start (compiled JavaScript, NODE_ENV=production)', func
     child.process.kill('SIGTERM');
     expect(await child.exited).to.equal(0);
   });
+
+  it('builds the embedded host\u2019s template under plain node, as the Docker image does', () => {
+    const output = execFileSync('node', ['dist/db/pg/template-cli.js'], { encoding: 'utf8' });
+    expect(output).to.match(/^embedded host template (built|present): \S+node_modules\/\.cache\/host-session\/pglite-\d+\.\d+\.\d+\n$/);
+  });
 });

@@ -5,10 +5,12 @@
 // acknowledged write, and money neither made nor lost.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPglite } from '../../db/pg/pglite.js';
+import { buildTemplate } from '../../db/pg/template.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { OwnPostgres, postgresBinaries } from '../support/own-postgres.js';
 import { ALICE, BOB, CAROL, request, STAFF, type Response } from '../support/app.js';
@@ -270,6 +272,68 @@ describe('no acknowledged write is lost when the service is killed', function ()
         expect(await host.query({ name: 'test.durability.settings', sql: "SELECT current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS method" }, []))
           .to.deep.equal([{ fsync: 'on', method: 'fsync' }]);
         expect(existsSync(`${folder}.creating`), 'the marker goes once the folder is on disk').to.equal(false);
+      } finally {
+        await host.close();
+      }
+    });
+
+    /** A digest of every file's path and bytes under `root`. */
+    function treeDigest(root: string): string {
+      const hash = createHash('sha256');
+      for (const entry of readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+        const path = join(entry.parentPath, entry.name);
+        hash.update(path.slice(root.length)).update(readFileSync(path));
+      }
+      return hash.digest('hex');
+    }
+
+    describe('from the pre-initialised template', () => {
+      let template: string;
+      before(async function () {
+        this.timeout(120_000); // one initdb
+        template = join(dir, 'template');
+        expect(await buildTemplate(template)).to.equal('built');
+        writeFileSync(join(template, 'copied-from-template'), 'yes\n'); // PostgreSQL ignores a stranger in its folder
+      });
+
+      it('is built once: a later build finds it, and of two racing builds one wins and the other leaves nothing behind', async function () {
+        this.timeout(120_000);
+        expect(await buildTemplate(template)).to.equal('present');
+        const raced = join(dir, 'raced');
+        expect((await Promise.all([buildTemplate(raced), buildTemplate(raced)])).sort()).to.deep.equal(['built', 'present']);
+        expect(readdirSync(dir).filter((name) => name.endsWith('.tmp')), 'no scratch folder left').to.deep.equal([]);
+        expect(readFileSync(join(raced, 'PG_VERSION'), 'utf8')).to.match(/^\d+\n$/);
+      });
+
+      it('gives a new folder a copy: durable, working, and the template untouched by what the folder does', async () => {
+        const before = treeDigest(template);
+        const folder = join(dir, 'from-template');
+        const host = await openPglite(folder, template);
+        try {
+          expect(readFileSync(join(folder, 'copied-from-template'), 'utf8')).to.equal('yes\n');
+          expect(await host.query({ name: 'test.durability.settings', sql: "SELECT current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS method" }, []))
+            .to.deep.equal([{ fsync: 'on', method: 'fsync' }]);
+          await host.runScript('CREATE TABLE written_here (n INTEGER); INSERT INTO written_here VALUES (1)');
+          expect(existsSync(`${folder}.creating`)).to.equal(false);
+        } finally {
+          await host.close();
+        }
+        expect(treeDigest(template), 'the template is a copy source, never opened').to.equal(before);
+        const again = await openPglite(folder, template);
+        try {
+          expect(await again.query({ name: 'test.durability.written', sql: 'SELECT n FROM written_here' }, [])).to.deep.equal([{ n: 1 }]);
+        } finally {
+          await again.close();
+        }
+      });
+    });
+
+    it('runs initdb where no template was built', async () => {
+      const folder = join(dir, 'no-template');
+      const host = await openPglite(folder, join(dir, 'never-built'));
+      try {
+        expect(await host.query({ name: 'test.durability.one', sql: 'SELECT 1 AS one' }, [])).to.deep.equal([{ one: 1 }]);
+        expect(existsSync(join(folder, 'copied-from-template'))).to.equal(false);
       } finally {
         await host.close();
       }
