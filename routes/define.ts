@@ -191,6 +191,13 @@ function singleValued(query: Record<string, string | string[] | undefined>): Rec
   return single;
 }
 
+/** A route that declares no query parameters takes none: any it is given is unknown, as in a body. */
+function noQuery(ctx: Context): Record<string, never> {
+  const given = ctx.querystring ? Object.keys(singleValued(ctx.query)) : [];
+  if (given.length) throw new ValidationFailed(given.map((key) => ({ path: `query.${key}`, message: 'is not a known field' })));
+  return {};
+}
+
 function headerInput(spec: RouteSpec, ctx: Context): Record<string, string> {
   const names = Object.keys(spec.headers?.fields ?? {});
   return Object.fromEntries(names.flatMap((name) => (ctx.get(name) ? [[name, ctx.get(name)]] : [])));
@@ -241,7 +248,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
       if (spec.body) await readBody(ctx);
       const input = {
         params: validated(spec.params, ctx.params, 'path.', false),
-        query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : {},
+        query: spec.query ? validated(spec.query, singleValued(ctx.query), 'query.', false) : noQuery(ctx),
         body: validated(spec.body, spec.body ? ctx.request.body : undefined, '', true),
         headers: validated(spec.headers, headerInput(spec, ctx), 'header.', false),
         session, proof, context, now, ctx,

@@ -44,7 +44,7 @@ function operation(spec: RouteSpec): JsonSchema {
     };
   }
   const standard = [spec.access !== 'public' ? [401] : [], spec.access === 'staff' ? [403] : [],
-    spec.body ? [400, 413, 415] : [], spec.query || spec.params ? [400] : [], [500, 503]].flat();
+    spec.body ? [413, 415] : [], [400, 500, 503]].flat(); // 400: every route refuses unknown query parameters
   for (const status of new Set([...spec.problems, ...standard])) responses[String(status)] = problem(status);
   return {
     operationId: spec.operationId,

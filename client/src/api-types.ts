@@ -426,6 +426,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
         };
@@ -451,6 +452,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
         };
@@ -595,6 +597,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -645,6 +648,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -666,6 +670,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -718,6 +723,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -741,6 +747,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -791,6 +798,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
@@ -1156,6 +1164,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];

@@ -211,6 +211,15 @@ describe('HTTP conventions', () => {
     }
   });
 
+  it('refuses query parameters on a route that takes none, as unknown fields', async () => {
+    for (const [method, path] of [['GET', '/api/accounts'], ['GET', '/api/sample/employee/000010'], ['GET', '/api/auth/sessions']] as const) {
+      const response = await api.request(method, `${path}?x=1&y=2`, { token });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors, path).to.deep.equal([{ path: 'query.x', message: 'is not a known field' }, { path: 'query.y', message: 'is not a known field' }]);
+      expect((await api.request(method, `${path}?`, { token })).status, `${path}? (an empty query)`).to.equal(200);
+    }
+  });
+
   describe('inputs no client may turn into a 500', () => {
     for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       it(`refuses a query parameter named ${key} as an unknown field`, async () => {
