@@ -40,7 +40,7 @@ export interface StartOptions {
 function listen(config: Config, app: App): Server {
   const handler = app.koa.callback();
   if (!config.tlsCert || !config.tlsKey) return createHttpServer(handler);
-  // HTTPS only on this port, TLS 1.2 or newer; HSTS comes from helmet on every response.
+  // HTTPS only on this port, TLS 1.2 or newer; every answer carries HSTS (responseHeaders sets it on secure requests).
   return createHttpsServer({
     cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), minVersion: 'TLSv1.2',
   }, handler);
@@ -97,6 +97,9 @@ async function serve(
   const { secret, pinPepper, source } = await resolveSecrets(config);
   if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
     logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
+  }
+  if (config.nodeEnv === 'production' && !config.publicOrigin) {
+    logger.warn('PUBLIC_ORIGIN is not set: DPoP proofs are checked against the Host the request names; set the origin clients use');
   }
   const app = createApp({ config, host, secret, pinPepper, logger, tracer: tracing?.tracer ?? null });
   const migrated = await prepareHost(config, host, app);

@@ -27,6 +27,7 @@ describe('the production start (compiled JavaScript, NODE_ENV=production)', func
       JWT_SECRET: 'compiled-test-secret-0123456789abcdefghij', PIN_PEPPER: 'compiled-test-pepper-0123456789abcdefghij',
     });
     const listening = JSON.parse(await child.waitFor(/"msg":"listening"/)) as { url: string };
+    expect(await child.waitFor(/PUBLIC_ORIGIN is not set/), 'production without PUBLIC_ORIGIN says so').to.match(/"level":40/);
     expect((await request(listening.url, 'GET', '/health/ready')).status).to.equal(200);
     const login = await request(listening.url, 'POST', '/api/auth/login', { body: { account: '100000001', pin: '12345' } });
     expect(login.status).to.equal(401);

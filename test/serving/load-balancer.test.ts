@@ -1,6 +1,6 @@
 // Two API instances behind nginx with deploy/nginx.conf (Debian's nginx, on
 // loopback): login through one instance, logout through the other, and the
-// token is dead behind both.
+// token is dead behind both; device-bound sessions through the balancer.
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { hostRows, resetHost } from '../support/host.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE, request, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
+import { TestDevice } from '../support/dpop.js';
 
 const NGINX = '/usr/sbin/nginx';
 
@@ -94,6 +95,41 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
     expect(statuses.filter((s) => s === 429)).to.have.length(2);
     const audited = await hostRows("SELECT DISTINCT client_address FROM audit_log WHERE event = 'login'");
     expect(audited.map((row) => row.client_address)).to.deep.equal(['127.0.0.1']);
+  });
+
+  it('serves device-bound sessions: proofs name the address the client used, whatever X-Forwarded-Host it sends', async () => {
+    await resetHost();
+    one.clock.advance(60);
+    const phone = await TestDevice.create();
+    /** A request with a proof for `url`, signed again once with the nonce the service asks for. */
+    const send = async (method: string, path: string, options: { token?: string; body?: unknown; url?: string; headers?: Record<string, string> } = {}) => {
+      const attempt = async () => request(balancer, method, path, {
+        body: options.body,
+        headers: {
+          ...options.headers,
+          dpop: await phone.proof({ method, url: options.url ?? `${balancer}${path}`, token: options.token, iat: Math.floor(one.clock.now.getTime() / 1000) }),
+          ...(options.token ? { authorization: `DPoP ${options.token}` } : {}),
+        },
+      });
+      let response = await attempt();
+      phone.nonce = response.headers.get('dpop-nonce') ?? phone.nonce;
+      if (response.status === 401 && response.body.code === 'use_dpop_nonce') response = await attempt();
+      return response;
+    };
+    const login = await send('POST', '/api/auth/login', { body: { account: ALICE.account, pin: ALICE.pin } });
+    expect(login.status, login.text).to.equal(201);
+    expect(login.body.tokenType).to.equal('DPoP');
+    const token = login.body.token as string;
+    for (let i = 0; i < 2; i++) { // one request reaches each instance: the nonce of one is good on the other
+      const accounts = await send('GET', '/api/accounts', { token });
+      expect(accounts.status, accounts.text).to.equal(200);
+    }
+    expect(await count(one, 'GET /api/accounts')).to.be.at.least(1);
+    expect(await count(two, 'GET /api/accounts')).to.be.at.least(1);
+
+    // A proof captured for another site, replayed here with that site's name as the forwarded host.
+    const elsewhere = await send('GET', '/api/accounts', { token, url: 'http://bank.example/api/accounts', headers: { 'x-forwarded-host': 'bank.example' } });
+    expectProblem(elsewhere, 401, 'invalid_dpop_proof');
   });
 
   it('keeps /metrics off the public side', async () => {
