@@ -168,32 +168,34 @@ describe('hostile input on every route (property-based)', function () {
     });
 
     type Forge = (url: string, method: string) => Promise<string | undefined>;
-    const now = () => Math.floor(Date.now() / 1000);
+    /** The app's clock: every forgery is genuine but for the one thing it names. */
+    const now = () => Math.floor(api.clock.now.getTime() / 1000);
+    const prove = (device: TestDevice, options: Parameters<TestDevice['proof']>[0]) => device.proof({ iat: now(), ...options });
     const forgeries: Record<string, Forge> = {
       'no proof': async () => undefined,
-      'another method': (url, method) => phone.proof({ method: method === 'GET' ? 'POST' : 'GET', url, token: bound }),
-      'another path': (url, method) => phone.proof({ method, url: `${url}x`, token: bound }),
-      'another origin': (url, method) => phone.proof({ method, url: url.replace('127.0.0.1', 'evil.example'), token: bound }),
-      'stale': (url, method) => phone.proof({ method, url, token: bound, iat: now() - 600 }),
-      'future': (url, method) => phone.proof({ method, url, token: bound, iat: now() + 600 }),
-      'no ath': (url, method) => phone.proof({ method, url }),
-      'another token': (url, method) => phone.proof({ method, url, token: `${bound}x` }),
-      'no nonce': (url, method) => phone.proof({ method, url, token: bound, nonce: null }),
-      'forged nonce': (url, method) => phone.proof({ method, url, token: bound, nonce: `${Math.floor(now() / 60)}.AAAAAAAAAAAAAAAAAAAAAA` }),
-      'another key': (url, method) => thief.proof({ method, url, token: bound, nonce: phone.nonce }),
+      'another method': (url, method) => prove(phone, { method: method === 'GET' ? 'POST' : 'GET', url, token: bound }),
+      'another path': (url, method) => prove(phone, { method, url: `${url}x`, token: bound }),
+      'another origin': (url, method) => prove(phone, { method, url: url.replace('127.0.0.1', 'evil.example'), token: bound }),
+      'stale': (url, method) => prove(phone, { method, url, token: bound, iat: now() - 600 }),
+      'future': (url, method) => prove(phone, { method, url, token: bound, iat: now() + 600 }),
+      'no ath': (url, method) => prove(phone, { method, url }),
+      'another token': (url, method) => prove(phone, { method, url, token: `${bound}x` }),
+      'no nonce': (url, method) => prove(phone, { method, url, token: bound, nonce: null }),
+      'forged nonce': (url, method) => prove(phone, { method, url, token: bound, nonce: `${Math.floor(now() / 60)}.AAAAAAAAAAAAAAAAAAAAAA` }),
+      'another key': (url, method) => prove(thief, { method, url, token: bound, nonce: phone.nonce }),
       'the bound key in the header, signed by another': async (url, method) =>
-        reheaded(await thief.proof({ method, url, token: bound, nonce: phone.nonce }), { alg: thief.algorithm, typ: 'dpop+jwt', jwk: phone.jwk }),
+        reheaded(await prove(thief, { method, url, token: bound, nonce: phone.nonce }), { alg: thief.algorithm, typ: 'dpop+jwt', jwk: phone.jwk }),
       'alg none': async (url, method) => `${b64({ alg: 'none', typ: 'dpop+jwt', jwk: phone.jwk })}.${b64({ htm: method, htu: url, iat: now(), jti: 'x' })}.`,
-      'alg HS256': async (url, method) => reheaded(await phone.proof({ method, url, token: bound }), { alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'AAAA' } }),
-      'typ JWT': async (url, method) => reheaded(await phone.proof({ method, url, token: bound }), { alg: 'ES256', typ: 'JWT', jwk: phone.jwk }),
+      'alg HS256': async (url, method) => reheaded(await prove(phone, { method, url, token: bound }), { alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'AAAA' } }),
+      'typ JWT': async (url, method) => reheaded(await prove(phone, { method, url, token: bound }), { alg: 'ES256', typ: 'JWT', jwk: phone.jwk }),
       'a private key in the header': async (url, method) =>
-        reheaded(await phone.proof({ method, url, token: bound }), { alg: 'ES256', typ: 'dpop+jwt', jwk: { ...phone.jwk, d: 'AAAA' } }),
+        reheaded(await prove(phone, { method, url, token: bound }), { alg: 'ES256', typ: 'dpop+jwt', jwk: { ...phone.jwk, d: 'AAAA' } }),
       'a flipped signature bit': async (url, method) => {
-        const proof = await phone.proof({ method, url, token: bound });
+        const proof = await prove(phone, { method, url, token: bound });
         return proof.slice(0, -2) + (proof.endsWith('A') ? 'B' : 'A') + proof.slice(-1);
       },
       'two proofs in one header': async (url, method) => {
-        const proof = await phone.proof({ method, url, token: bound });
+        const proof = await prove(phone, { method, url, token: bound });
         return `${proof}, ${proof}`;
       },
     };
@@ -227,6 +229,23 @@ describe('hostile input on every route (property-based)', function () {
       ), { numRuns: RUNS * 3, seed: SEED + 2 });
     });
 
+    it('refuses a proof replayed on any protected read, at no host cost', async () => {
+      const reads = operations.filter((op) => op.method === 'GET' && op.path.startsWith('/api/'));
+      expect(reads.length).to.be.at.least(5);
+      for (const op of reads) {
+        const path = op.path.replace(/\{(\w+)\}/g, op.path.includes('sessions') ? 'AAAAAAAAAAAAAAAAAAAAAA' : ALICE.account);
+        const headers = { authorization: `DPoP ${bound}`, dpop: await prove(phone, { method: 'GET', url: `${api.url}${path}`, token: bound }) };
+        const first = await api.request('GET', path, { headers });
+        expect(first.status, `${path}: ${first.text}`).not.to.equal(401);
+        const hostCalls = api.host.stats().total;
+        const replayed = await api.request('GET', path, { headers });
+        expectSafe(replayed, `replayed GET ${path}`);
+        expect(replayed.status, path).to.equal(401);
+        expect(replayed.body.code, path).to.equal('invalid_dpop_proof');
+        expect(api.host.stats().total, `${path} cost host calls`).to.equal(hostCalls);
+      }
+    });
+
     it('books no transfer under a forged, altered, foreign or replayed-elsewhere signature', async () => {
       let serial = 0;
       await fc.assert(fc.asyncProperty(
@@ -249,7 +268,7 @@ describe('hostile input on every route (property-based)', function () {
             'source': () => sign({ fromAccount: ALICE.savings }),
             'idempotency key': () => sign({ idempotencyKey: `${key}-other` }),
             'currency': () => sign({ currency: 'USD' }),
-            'a DPoP proof instead': () => phone.proof({ method: 'POST', url: `${api.url}/api/transfers`, token: bound }),
+            'a DPoP proof instead': () => prove(phone, { method: 'POST', url: `${api.url}/api/transfers`, token: bound }),
             'flipped bit': async () => {
               const jws = await sign();
               return jws.slice(0, -2) + (jws.endsWith('A') ? 'B' : 'A') + jws.slice(-1);
