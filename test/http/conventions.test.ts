@@ -185,6 +185,22 @@ describe('HTTP conventions', () => {
     }
   });
 
+  it('answers 500 when a procedure answers a status the API does not know: never a guess', async () => {
+    const host = api.host;
+    const disagreeing = await startApp({}, { host: Object.create(host, {
+      call: { value: async (procedure: string, args: Record<string, unknown>, context: unknown) => (procedure === 'logout'
+        ? { status: 7 } : host.call(procedure as Parameters<typeof host.call>[0], args as Parameters<typeof host.call>[1], context as Parameters<typeof host.call>[2])) },
+    }) });
+    try {
+      const issued = await disagreeing.login(ALICE.account, ALICE.pin);
+      const response = await disagreeing.request('DELETE', '/api/auth/session', { token: issued });
+      expectProblem(response, 500, 'internal_error');
+      expect(response.text).not.to.match(/logout|status 7/);
+    } finally {
+      await disagreeing.close();
+    }
+  });
+
   it('never logs a PIN, a token or an Authorization header', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
