@@ -14,9 +14,34 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Node running `args` with `env` added to this process's, its output on stderr only. */
+/** What this process launched and has not seen exit: stopped with it, however it ends. */
+const running = new Set<ChildProcess>();
+
+function stopRunning(): void {
+  for (const child of running) child.kill('SIGTERM'); // each drains and exits on its own
+}
+
+let stopsWithUs = false;
+/** A bench or soak stopped by a signal (not only Ctrl-C, which the whole process group gets) leaves no server behind. */
+function stopChildrenWithThisProcess(): void {
+  if (stopsWithUs) return;
+  stopsWithUs = true;
+  process.once('exit', stopRunning);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      stopRunning();
+      process.exit(code);
+    });
+  }
+}
+
+/** Node running `args` with `env` added to this process's, its output on stderr only; it stops when this process does. */
 export function launch(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  stopChildrenWithThisProcess();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 /**
