@@ -44,8 +44,14 @@ describe('access tokens (auth/tokens.ts)', () => {
   it('checks the signature in full before it reads a claim', async () => {
     const token = await issueToken(keys, { sessionId: SID, jkt: null }, NOW, later);
     const [h, p, s = ''] = token.split('.');
-    const flipped = `${s.slice(0, -2)}${s.endsWith('AA') ? 'AB' : 'AA'}`;
+    const flipped = `${s.slice(0, -2)}${s.at(-2) === 'A' ? 'B' : 'A'}${s.slice(-1)}`;
     expect(await refused(`${h}.${p}.${flipped}`)).to.equal('bad signature');
+    // The last character's two low bits are padding: another spelling of the same bytes is refused too.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(s.at(-1) ?? '');
+    const respelled = `${s.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(respelled, 'base64url')).to.deep.equal(Buffer.from(s, 'base64url'));
+    expect(await refused(`${h}.${p}.${respelled}`)).to.equal('bad signature');
     expect(await refused(`${h}.${p}.${s.slice(0, 42)}`)).to.equal('not a compact HS256 JWS');
     expect(await refused(`${h}.${encodePart({ ...tokenClaims(token), sid: SID.replace('0b', '1b') })}.${s}`)).to.equal('bad signature');
   });
