@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { copyTree } from './folder-tree.js';
+import { copyTree, syncPath, syncTree } from './folder-tree.js';
 
 /** The template of the installed PGlite: a cluster made by one version is only opened by that version. */
 export function templateFolder(): string {
@@ -43,8 +43,10 @@ export async function buildTemplate(folder = templateFolder()): Promise<'built' 
   await mkdir(dirname(folder), { recursive: true });
   const db = await PGlite.create(scratch);
   await db.close();
+  await syncTree(scratch); // on disk before the name says "finished": a power loss never leaves a half-written template
   try {
     await rename(scratch, folder);
+    await syncPath(dirname(folder));
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     if (!haveTemplate(folder)) throw error; // else another install built it first
