@@ -10,7 +10,8 @@ export interface ProcedureSignature {
 }
 
 const AUDIT = ['request_id', 'client_address', 'trace_id'] as const;
-const EMPLOYEE_COLUMNS = [
+/** EMPLOYEE's columns after empno, in the procedures' parameter order (the seed and the reads use it too). */
+export const EMPLOYEE_COLUMNS = [
   'firstnme', 'midinit', 'lastname', 'workdept', 'phoneno', 'hiredate', 'job',
   'edlevel', 'sex', 'birthdate', 'salary', 'bonus', 'comm',
 ] as const;

@@ -3,6 +3,7 @@
 // key is free: on a real SAMPLE database the demo never collides with its rows.
 import { DEMO_BALANCE, DEMO_CURRENCY, demoLogins, sampleDepartments, sampleEmployees } from './demo-data.js';
 import type { Dialect } from './host.js';
+import { EMPLOYEE_COLUMNS } from './procedures.js';
 
 /** The API tier's PIN digest (auth/pin.ts), passed in: db/ imports nothing above it. */
 export type PinDigester = (account: string, pin: string) => Promise<string>;
@@ -43,9 +44,6 @@ function render({ table, columns, rows, keepExisting }: Rows, dialect: Dialect):
   }).join('');
 }
 
-const EMPLOYEE_COLUMNS = ['empno', 'firstnme', 'midinit', 'lastname', 'workdept', 'phoneno', 'hiredate', 'job',
-  'edlevel', 'sex', 'birthdate', 'salary', 'bonus', 'comm'];
-
 export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 'postgres'): Promise<string> {
   const accounts = demoLogins.flatMap((login) => [
     { account: login.account, kind: 'current', login },
@@ -64,7 +62,7 @@ export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 
       rows: accounts.map((a) => [a.account, opened, Number(DEMO_BALANCE), Number(DEMO_BALANCE), null, 'Opening balance']) },
     { table: 'department', columns: ['deptno', 'deptname', 'mgrno', 'admrdept', 'location'], keepExisting: true,
       rows: sampleDepartments.map(([deptno, name, manager, admin]) => [deptno, name, manager || null, admin, null]) },
-    { table: 'employee', columns: EMPLOYEE_COLUMNS, keepExisting: true,
+    { table: 'employee', columns: ['empno', ...EMPLOYEE_COLUMNS], keepExisting: true,
       rows: sampleEmployees.map(([empno, first, mid, last, dept, phone, hired, job, edlevel, sex, born, salary, bonus, comm]) =>
         [empno, first, mid || null, last, dept || null, phone || null, hired || null, job || null, edlevel, sex || null,
           born || null, money(salary), money(bonus), money(comm)]) },

@@ -1,6 +1,7 @@
 // Named, portable statements: `?` placeholders, OFFSET/FETCH FIRST, no vendor
 // functions, so the same text runs on PostgreSQL, PGlite and Db2. Writes that
 // need an audit row are stored procedures instead (procedures.ts).
+import { EMPLOYEE_COLUMNS } from './procedures.js';
 
 export interface Statement {
   readonly name: string;
@@ -9,19 +10,18 @@ export interface Statement {
 
 const statement = (name: string, sql: string): Statement => ({ name, sql: sql.trim() });
 
-const EMPLOYEE_COLUMNS = `empno, firstnme, midinit, lastname, workdept, phoneno, hiredate,
-  job, edlevel, sex, birthdate, salary, bonus, comm`;
+const EMPLOYEE_SELECT = ['empno', ...EMPLOYEE_COLUMNS].join(', ');
 
 export const statements = {
 
   employeeGet: statement('employee.get', `
-    SELECT ${EMPLOYEE_COLUMNS} FROM employee WHERE empno = ?`),
+    SELECT ${EMPLOYEE_SELECT} FROM employee WHERE empno = ?`),
 
   // One round trip for the page and its total: the count rides along on every
   // row, and on a single row of NULLs when the page is empty.
   employeeList: statement('employee.list', `
     WITH matches AS (
-      SELECT ${EMPLOYEE_COLUMNS} FROM employee
+      SELECT ${EMPLOYEE_SELECT} FROM employee
        WHERE (CAST(? AS VARCHAR(3)) IS NULL OR workdept = CAST(? AS VARCHAR(3)))
          AND (CAST(? AS VARCHAR(32)) IS NULL OR UPPER(lastname) LIKE CAST(? AS VARCHAR(32)) ESCAPE '!')
     ), page AS (
