@@ -31,7 +31,8 @@ export class SignatureRejected extends Error {
   }
 }
 
-const cents = (amount: unknown): number | null =>
+/** An amount in whole cents, exactly (at most 13 + 2 digits: far inside a double's integers); null when it is not an amount. */
+export const cents = (amount: unknown): number | null =>
   typeof amount === 'string' && /^\d{1,13}(\.\d{1,2})?$/.test(amount) ? Math.round(Number(amount) * 100) : null;
 
 /** Checks `jws` against the request's own fields; throws SignatureRejected (the reason is for logs only). */

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { array, object, string } from 'yup';
 import { v4 as uuidv4 } from 'uuid';
 import type { VerifiedProof } from '../auth/dpop.js';
-import { checkTransferSignature, SignatureRejected, type CheckedSignature, type SignedTransfer } from '../auth/transfer-signature.js';
+import { cents, checkTransferSignature, SignatureRejected, type CheckedSignature, type SignedTransfer } from '../auth/transfer-signature.js';
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
 import { AccountLocked, AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
@@ -95,9 +95,6 @@ async function signed(jws: string | undefined, proof: VerifiedProof, transfer: S
   }
 }
 
-/** Money in cents, exactly: amounts have at most 13 + 2 digits, far inside a double's integers. */
-const cents = (amount: string): number => Math.round(Number(amount) * 100);
-
 export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteSpec[] {
   return [
     route({
@@ -142,7 +139,8 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
         // Possession: on a bound session the device signs the transfer itself (dynamic linking).
         const signature = proof ? await signed(headers['Transfer-Signature'], proof, { ...body, idempotencyKey }, now) : null;
         // Knowledge: above the step-up amount, the PIN again, checked by the host as at login.
-        const stepUp = cents(body.amount) > cents(transferPolicy.stepUpAmount);
+        // Both are amounts already (the body's schema, the configuration), so neither is null.
+        const stepUp = (cents(body.amount) ?? 0) > (cents(transferPolicy.stepUpAmount) ?? 0);
         if (stepUp && body.pin === undefined) {
           throw new Forbidden('step_up_required', `Transfers above ${transferPolicy.stepUpAmount} need the PIN again (field pin).`);
         }
