@@ -23,16 +23,28 @@ export interface Db2Result {
   closeSync(): unknown;
 }
 
-/** A prepared statement (ODBCStatement, wrapped by lib/odbc.js). */
+/** A statement handle (ODBCStatement, wrapped by lib/odbc.js). */
 export interface Db2Statement {
+  prepare(sql: string, callback: (error: unknown) => void): unknown;
+  /** Whoever makes the statement sets this, as Database.prepare does: execute reports connection errors to it. */
+  db?: Db2Database;
   setAttrSync(attribute: number, value: number): unknown;
   execute(params: Db2Param[] | null, callback: (error: unknown, result?: Db2Result | null, outParams?: unknown) => void): unknown;
   closeSync(): unknown;
 }
 
+/** The native connection (ODBCConnection) under a lib/odbc.js Database. */
+export interface Db2Connection {
+  createStatement(callback: (error: unknown, statement?: Db2Statement) => void): unknown;
+}
+
 /** A connection (lib/odbc.js Database); the Pool hands these out. */
 export interface Db2Database {
   readonly connected: boolean;
+  /** Absent once the connection is closed. */
+  readonly conn?: Db2Connection;
+  /** On SQL30081N, disconnects a pooled connection and its idle siblings: lib/odbc.js calls it after every failed statement step. */
+  checkConnectionError?(error: unknown): void;
   prepare(sql: string, callback: (error: unknown, statement?: Db2Statement) => void): unknown;
   beginTransaction(callback: (error: unknown) => void): unknown;
   commitTransaction(callback: (error: unknown) => void): unknown;
@@ -46,7 +58,11 @@ export interface Db2Database {
 
 export interface Db2PoolOptions {
   maxPoolSize: number;
-  /** Seconds: SQL_ATTR_LOGIN_TIMEOUT of every connection the Pool opens. */
+  /**
+   * Whole seconds: SQL_ATTR_LOGIN_TIMEOUT of every connection the Pool opens
+   * (ODBCConnection::SetConnectionAttributes). The Pool turns 0 into 60
+   * (`connectTimeout || 60`), and ibm_db turns anything above 32767 into 30.
+   */
   connectTimeout: number;
 }
 
@@ -96,10 +112,26 @@ export class Db2DriverMissing extends Error {
   }
 }
 
-export async function loadIbmDb(): Promise<Db2Binding> {
+/**
+ * ibm_db's Linux build has UNICODE off: it hands the CLI a string's UTF-8
+ * bytes and reads text back as UTF-8 (src/odbc.cpp GetStringParam,
+ * GetColumnValue). The CLI reads and writes those bytes in the application
+ * code page, DB2CODEPAGE or else the locale's, taken at connect: in a
+ * container without LANG that is ISO 8859-1, so é is stored as "Ã©" (and can
+ * overflow its column, 22001), and text stored by others reads back as U+FFFD
+ * (ibm_db issues #471, #473, #579, #913). 1208 is UTF-8. An operator's own
+ * setting stands.
+ */
+export function preferUtf8CodePage(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.DB2CODEPAGE?.trim()) env.DB2CODEPAGE = '1208';
+}
+
+/** `importModule` stands in for the import in tests; DB2CODEPAGE is settled before it runs. */
+export async function loadIbmDb(importModule: () => Promise<unknown> = () => import('ibm_db' as string)): Promise<Db2Binding> {
+  preferUtf8CodePage();
   let loaded: unknown;
   try {
-    loaded = await import('ibm_db' as string);
+    loaded = await importModule();
   } catch (error) {
     throw new Db2DriverMissing(error);
   }

@@ -4,7 +4,7 @@
 // information (registers.ts), and the recovery rules: a rerouted connection
 // (SQL30108N) or a dead one is retried once when the work is safe to repeat.
 import {
-  CallCounter, type CallContext, type CallListener, type Host, type HostCallStats, type HostValue, type HostWarning, type Row,
+  CallCounter, HostError, type CallContext, type CallListener, type Host, type HostCallStats, type HostValue, type HostWarning, type Row,
 } from '../host.js';
 import type { HostOptions } from '../open.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
@@ -46,6 +46,23 @@ export type Db2Warning = HostWarning;
 export type Db2HostOptions = HostOptions;
 
 const INT32 = 2 ** 31;
+
+/** TLS and authentication through Db2 Connect to z/OS can take seconds: the login has its own limit, apart from the acquire timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** SQL_ATTR_LOGIN_TIMEOUT in whole seconds, within what ibm_db passes unchanged (Db2PoolOptions.connectTimeout). */
+export const loginTimeoutSeconds = (ms: number) => Math.min(32767, Math.max(1, Math.ceil(ms / 1000)));
+
+/**
+ * A CALL that answered no OUT values. ibm_db reads them only when SQLExecute
+ * SQL_SUCCEEDED (ODBCStatement::UV_AfterExecute), so a procedure whose last
+ * statement found no row (SQLCODE +100, SQL_NO_DATA) gives none: a host
+ * fault to report, never NULLs to map.
+ */
+function withoutOutValues(procedure: string, diagnostic: Db2Diagnostic): HostError {
+  return new HostError(`Db2 procedure ${procedure} returned no OUT values: its CALL ended neither in SQL_SUCCESS nor SQL_SUCCESS_WITH_INFO `
+    + '(SQL_NO_DATA, SQLCODE +100: its last statement found no row), and ibm_db reads OUT values only then', diagnostic.sqlstate);
+}
 
 /** Db2 reads 'YYYY-MM-DD-HH.MM.SS.ffffff'; this schema keeps every TIMESTAMP in UTC. */
 export function db2Timestamp(date: Date): string {
@@ -145,7 +162,7 @@ export class Db2Host implements Host {
   private readonly counter = new CallCounter();
   private readonly pool: BoundedPool;
   private readonly registers: ConnectionRegisters;
-  private readonly callText: Record<string, string> = {};
+  private readonly callText: Record<string, { procedure: string; sql: string }> = {};
   private readonly timeoutSeconds: number;
   private readonly ledger: string;
   private readonly warn: (warning: Db2Warning) => void;
@@ -155,7 +172,7 @@ export class Db2Host implements Host {
     this.timeoutSeconds = Math.ceil(options.statementTimeoutMs / 1000);
     this.warn = options.onWarning ?? ((warning) => console.warn(
       `Db2 warning on ${warning.operation}: SQLSTATE ${warning.sqlstate} (SQLCODE ${warning.sqlcode ?? '?'}) ${warning.message}`));
-    const pool = new binding.Pool({ maxPoolSize: options.poolSize, connectTimeout: Math.max(1, Math.ceil(options.acquireTimeoutMs / 1000)) });
+    const pool = new binding.Pool({ maxPoolSize: options.poolSize, connectTimeout: loginTimeoutSeconds(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) });
     this.pool = new BoundedPool(pool, target.connectionString, options.poolSize, options.acquireTimeoutMs);
     this.registers = new ConnectionRegisters(
       { schema: target.schema, lockTimeoutSeconds: Math.min(32767, Math.max(0, Math.ceil(options.lockTimeoutMs / 1000))) },
@@ -167,18 +184,24 @@ export class Db2Host implements Host {
     this.ledger = `"${target.schema}".SCHEMA_MIGRATION`;
     for (const [name, signature] of Object.entries(procedures)) {
       const markers = [...signature.in, ...signature.out].map(() => '?').join(', ');
-      this.callText[name] = `CALL ${target.schema}.${name.toUpperCase()}(${markers})`;
+      const qualified = `${target.schema}.${name.toUpperCase()}`;
+      this.callText[name] = { procedure: qualified, sql: `CALL ${qualified}(${markers})` };
     }
   }
 
   async call(procedure: ProcedureName, args: Record<string, HostValue>, context?: CallContext): Promise<Row> {
     const signature = procedures[procedure];
     const inputs = positionalArgs(procedure, args);
-    const sql = this.callText[procedure] ?? '';
+    const call = this.callText[procedure] ?? { procedure, sql: '' };
     const retrySafe = 'idempotent' in signature && signature.idempotent === true;
-    const { out } = await this.counter.time(procedure, () => this.withConnection(retrySafe, context, (db) =>
-      // Built per attempt: lib/odbc.js rewrites the parameter objects it is given.
-      this.run(db, procedure, sql, [...inputs.map(inputParam), ...signature.out.map(outputParam)], false)));
+    const outcome = await this.counter.time(procedure, async () => {
+      const ran = await this.withConnection(retrySafe, context, (db) =>
+        // Built per attempt: lib/odbc.js rewrites the parameter objects it is given.
+        this.run(db, procedure, call.sql, [...inputs.map(inputParam), ...signature.out.map(outputParam)], false));
+      if (signature.out.length > 0 && !ran.out) throw withoutOutValues(call.procedure, ran.diagnostic);
+      return ran;
+    });
+    const out = outcome.out ?? [];
     return Object.fromEntries(signature.out.map((name, i) => [name, outValue(name, out[i])]));
   }
 
@@ -325,7 +348,8 @@ export class Db2Host implements Host {
   }
 }
 
-export async function openDb2(url: string, options: Db2HostOptions, binding?: Db2Binding): Promise<Host> {
+/** `load` stands in for ibm_db in tests. */
+export async function openDb2(url: string, options: Db2HostOptions, load: () => Promise<Db2Binding> = loadIbmDb): Promise<Host> {
   const target = parseDb2Url(url);
-  return new Db2Host(target, binding ?? await loadIbmDb(), options);
+  return new Db2Host(target, await load(), options);
 }

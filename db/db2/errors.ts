@@ -10,7 +10,13 @@ const DEAD_CODES = new Set([-30080, -30081, -1224, -900, -1776]);
 
 /** Answers that mean the host cannot serve the request now (→ 503), beyond classes 08 and 57. */
 const UNAVAILABLE_STATES = new Set(['40001', '40003', 'HYT00', 'HYT01']);
-/** SQL0911N/SQL0913N deadlock or lock timeout, SQL0952N cancelled (query timeout), SQL1598N no Db2 Connect licence. */
+/**
+ * SQL0911N/SQL0913N deadlock or lock timeout, SQL0952N cancelled (query
+ * timeout), SQL1598N no Db2 Connect licence. After SQL0911N the server rolled
+ * the unit of work back, at execute or part-way through a fetch: nothing of it
+ * stands, so the client may repeat the request. The driver does not: a lock
+ * timeout has already waited CURRENT LOCK TIMEOUT, and would wait again.
+ */
 const UNAVAILABLE_CODES = new Set([-911, -913, -952, -1598, ...DEAD_CODES, -30108]);
 
 export function isDeadConnection(diagnostic: Db2Diagnostic): boolean {

@@ -18,6 +18,18 @@ const LIMITS = { user: 128, workstation: 255, application: 255, accounting: 200 
 
 type ClientInfo = Record<'user' | 'workstation' | 'accounting', string>;
 
+/**
+ * What an unset field is sent as. ibm_db's SetAttr passes '' (and the text
+ * "null") as a NULL pointer (GETCPPSTR, src/odbc.h), which SQLSetConnectAttr
+ * refuses for a string attribute (HY009): the reset after a customer's call
+ * would fail the next call on that connection, a health ping or purge
+ * included. A single blank reaches the CLI, reads as blank on every monitor
+ * as a cleared field does, and is no customer's id. (Not the application's
+ * name: workload rules keyed on the client user would take it for a user.)
+ */
+const BLANK = ' ';
+const sendable = (value: string): string => (value === '' ? BLANK : value === 'null' ? 'null ' : value);
+
 export interface RegisterSettings {
   schema: string;
   lockTimeoutSeconds: number;
@@ -32,9 +44,9 @@ const unsupportedStatement = (diagnostic: Db2Diagnostic) =>
 function clientInfoFor(context: CallContext | undefined): ClientInfo {
   const accounting = context?.requestId ? `request=${context.requestId}${context.traceId ? ` trace=${context.traceId}` : ''}` : '';
   return {
-    user: (context?.customerId ?? '').slice(0, LIMITS.user),
-    workstation: (context?.clientAddress ?? '').slice(0, LIMITS.workstation),
-    accounting: accounting.slice(0, LIMITS.accounting),
+    user: sendable((context?.customerId ?? '').slice(0, LIMITS.user)),
+    workstation: sendable((context?.clientAddress ?? '').slice(0, LIMITS.workstation)),
+    accounting: sendable(accounting.slice(0, LIMITS.accounting)),
   };
 }
 
@@ -45,7 +57,7 @@ function setAttribute(db: Db2Database, attribute: number, value: string): Promis
 }
 
 export class ConnectionRegisters {
-  /** What each connection carries now; a connection missing here starts from its connect-time defaults. */
+  /** What each connection carries now; a connection missing here starts from its connect-time defaults (unset: blank). */
   private readonly carried = new WeakMap<Db2Database, ClientInfo>();
   private lockTimeoutSupported = true;
 
@@ -60,7 +72,7 @@ export class ConnectionRegisters {
     let carried = this.carried.get(db);
     if (!carried) {
       await this.setUp(db);
-      carried = { user: '', workstation: '', accounting: '' };
+      carried = { user: BLANK, workstation: BLANK, accounting: BLANK };
       this.carried.set(db, carried);
     }
     // Without a context the previous caller's identity is cleared, so operators never see it on work it did not ask for.

@@ -6,13 +6,14 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { parseDb2Url } from '../../db/db2/connection.js';
-import { db2Timestamp, OUT_TYPES } from '../../db/db2/driver.js';
+import { Db2Host, db2Timestamp, OUT_TYPES } from '../../db/db2/driver.js';
 import { HostConflictError, HostError, HostUnavailableError, type HostValue } from '../../db/host.js';
 import { procedures, type ProcedureName } from '../../db/procedures.js';
 import { resolveSession } from '../../db/sessions.js';
 import { statements } from '../../db/statements.js';
-import { openScriptedHost } from '../support/ibm-db-host.js';
-import { DIAGNOSTICS, SQL_C, SQL_TYPE, db2Error, diagnostic, type Db2Value } from '../support/ibm-db-server.js';
+import {
+  DB2_URL, DEFAULT_TEST_OPTIONS, DIAGNOSTICS, SQL_C, SQL_TYPE, db2Error, diagnostic, openScriptedHost, type Db2Value,
+} from '../support/ibm-db/index.js';
 
 const NOW = new Date('2026-11-25T10:00:00.123Z');
 const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: unknown) => error);
@@ -29,7 +30,7 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
     it('is built from the URL with schema, TLS, certificate and hostname validation', () => {
       const target = parseDb2Url('db2://app:p%40ss@db2.bank:50001/PROD?schema=api&ssl=true&sslServerCertificate=/etc/db2/ca.arm');
       expect(target.connectionString).to.equal('DATABASE=PROD;HOSTNAME=db2.bank;PORT=50001;PROTOCOL=TCPIP;UID=app;PWD=p@ss;'
-        + 'CURRENTSCHEMA=API;SECURITY=SSL;SSLClientHostnameValidation=Basic;SSLSERVERCERTIFICATE=/etc/db2/ca.arm;');
+        + 'CURRENTSCHEMA=API;QueryTimeoutInterval=1;SECURITY=SSL;SSLClientHostnameValidation=Basic;SSLSERVERCERTIFICATE=/etc/db2/ca.arm;');
       expect(target.schema).to.equal('API');
       expect(target.description).not.to.include('p@ss');
       expect(parseDb2Url('db2://app:x@db2.bank/PROD?ssl=true').connectionString).to.include('PORT=50001;');
@@ -42,10 +43,22 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       expect(() => parseDb2Url('db2://app:x@h:50000/')).to.throw(/no database/);
     });
 
-    it('reaches the CLI as built, with the login timeout from the acquire timeout', async () => {
-      const { host, db2 } = openScriptedHost({ acquireTimeoutMs: 2500 });
+    it('reaches the CLI as built', async () => {
+      const { host, db2 } = openScriptedHost();
       await host.ping();
       expect(db2.connectionStrings).to.deep.equal([parseDb2Url('db2://db2inst1:s3cret@db2.example.internal:50000/BANKDB?schema=bank').connectionString]);
+    });
+
+    it('gives the login its own timeout (SQL_ATTR_LOGIN_TIMEOUT): connectTimeoutMs in whole seconds, 10 s by default, never the acquire timeout', async () => {
+      const given = openScriptedHost({ acquireTimeoutMs: 1000, connectTimeoutMs: 12_300 });
+      await given.host.ping();
+      const { connectTimeoutMs: _unset, ...withoutIt } = DEFAULT_TEST_OPTIONS;
+      const defaulted = openScriptedHost();
+      await new Db2Host(parseDb2Url(DB2_URL), { Pool: defaulted.ibmdb.Pool }, { ...withoutIt, acquireTimeoutMs: 1000 }).ping();
+      const bounded = openScriptedHost({ connectTimeoutMs: 100 * 24 * 3600 * 1000 });
+      await bounded.host.ping();
+      // ibm_db would turn 0 into the Pool's 60 and anything above 32767 into 30.
+      expect([...given.db2.loginTimeouts, ...defaulted.db2.loginTimeouts, ...bounded.db2.loginTimeouts]).to.deep.equal([13, 10, 32767]);
     });
   });
 
@@ -150,6 +163,19 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       expect(out.customer_id).to.equal('C'.repeat(12));
       expect(warnings.map((w) => w.sqlstate)).to.deep.equal(['01004']);
     });
+
+    it('fails a CALL that ended with SQL_NO_DATA (SQLCODE +100, no OUT values from ibm_db) with a HostError naming the procedure, never NULLs', async () => {
+      const { host, db2, warnings } = openScriptedHost();
+      db2.respond = () => ({ noData: true });
+      const error = await failure(host.call('purge_expired', argsFor('purge_expired', { now: NOW })));
+      expect(error).to.be.instanceOf(HostError).and.not.be.instanceOf(HostUnavailableError);
+      expect(error).to.include({ sqlState: '02000' }).with.property('message').that.matches(/^Db2 procedure BANK\.PURGE_EXPIRED returned no OUT values: .*SQLCODE \+100/);
+      expect(db2.executed).to.have.length(1);
+      expect(db2.openStatements).to.equal(0);
+      expect(warnings).to.deep.equal([]);
+      // A statement with no OUT values to give is not affected: a searched UPDATE that touched no row is done.
+      expect(await host.query(statements.scratchpadPut, ['{}', 'sid-gone'])).to.deep.equal([]);
+    });
   });
 
   describe('statements', () => {
@@ -242,10 +268,22 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       await host.call('logout', argsFor('logout'), { requestId: 'r', customerId: 'C'.repeat(300) });
       expect(db2.executed.map((e) => e.clientInfo)).to.deep.equal([
         { application: 'host-session-api', user: 'C001', workstation: '10.1.2.3', accounting: 'request=req-1 trace=4bf92f3577b34da6a3ce929d0e0e4736' },
-        { application: 'host-session-api', user: '', workstation: '2001:db8::1', accounting: 'request=req-2' },
-        { application: 'host-session-api', user: '', workstation: '', accounting: '' },
-        { application: 'host-session-api', user: 'C'.repeat(128), workstation: '', accounting: 'request=r' },
+        { application: 'host-session-api', user: ' ', workstation: '2001:db8::1', accounting: 'request=req-2' },
+        { application: 'host-session-api', user: ' ', workstation: ' ', accounting: ' ' },
+        { application: 'host-session-api', user: 'C'.repeat(128), workstation: ' ', accounting: 'request=r' },
       ]);
+    });
+
+    it('clears client information with a blank, never the empty string ibm_db would pass as a NULL pointer (HY009)', async () => {
+      const { host, db2 } = openScriptedHost({ poolSize: 1 });
+      // A fresh connection carries nothing to clear: no attribute is set for a call without a context.
+      await host.ping();
+      await host.call('logout', argsFor('logout'), { requestId: 'req-1', customerId: 'null', clientAddress: '10.1.2.3' });
+      // The health ping and the purge timer come without a context, on the connection the request used.
+      await host.ping();
+      await host.call('purge_expired', argsFor('purge_expired', { now: NOW }));
+      expect(db2.executed.map((e) => e.clientInfo.user)).to.deep.equal(['', 'null ', ' ', ' ']);
+      expect(db2.executed.slice(2).map((e) => e.clientInfo)).to.deep.equal(Array(2).fill({ application: 'host-session-api', user: ' ', workstation: ' ', accounting: ' ' }));
     });
   });
 
@@ -276,6 +314,21 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       expect(error).to.include({ sqlState: '57014' });
       expect(db2.executed.map((e) => e.queryTimeout)).to.deep.equal([2]);
       expect(elapsed).to.be.at.least(35).and.below(2000);
+    });
+
+    it('cancels within one second of the statement timeout however db2cli.ini sets QueryTimeoutInterval: the connection string pins 1 s', async () => {
+      const { host, db2 } = openScriptedHost({ statementTimeoutMs: 2000 });
+      db2.secondMs = 20;
+      db2.cliIni = { queryTimeoutInterval: 10 };
+      db2.respond = () => new Promise(() => undefined);
+      const timings = [];
+      for (let i = 0; i < 3; i += 1) timings.push(await timed(() => host.query(statements.sessionRead, ['sid-1'])));
+      for (const { error, elapsed } of timings) {
+        expect(error).to.be.instanceOf(HostUnavailableError).and.include({ sqlState: '57014' });
+        // Between N and N + 1 of Db2's seconds (40 to 60 ms here), not the N + 10 the ini file would allow.
+        expect(elapsed).to.be.at.least(35).and.below(140);
+      }
+      expect(db2.executed.map((e) => e.cli.queryTimeoutInterval)).to.deep.equal([1, 1, 1]);
     });
 
     it('rounds both timeouts up to whole seconds', async () => {

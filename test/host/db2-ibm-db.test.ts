@@ -3,8 +3,8 @@
 // quirks it works around. If an ibm_db upgrade changes one, this says which.
 import { expect } from 'chai';
 import type { Db2Database, Db2Param, Db2Pool } from '../../db/db2/binding.js';
-import { scriptedIbmDb } from '../support/ibm-db-loader.js';
-import { db2Error, diagnostic, type ScriptedDb2 } from '../support/ibm-db-server.js';
+import { CLIENT_INFO_ATTRIBUTES } from '../../db/db2/registers.js';
+import { DIAGNOSTICS, db2Error, diagnostic, scriptedIbmDb, type ScriptedDb2 } from '../support/ibm-db/index.js';
 
 const CONNECTION = 'DATABASE=BANKDB;HOSTNAME=db2;PORT=50000;PROTOCOL=TCPIP;UID=app;PWD=x;CURRENTSCHEMA=BANK;';
 
@@ -36,6 +36,25 @@ function execute(db: Db2Database, sql: string, params: Db2Param[]) {
     });
   }));
 }
+
+/** Executes, then reads the cursor with fetchAll: what its callback gets. */
+function fetchAll(db: Db2Database, sql: string) {
+  return new Promise<{ error: unknown; rows: unknown }>((resolve, reject) => db.prepare(sql, (prepareError, statement) => {
+    if (prepareError || !statement) return reject(prepareError);
+    statement.execute(null, (error, result) => {
+      if (error || !result) return reject(error);
+      result.fetchAll((fetchError, rows) => {
+        result.closeSync();
+        statement.closeSync();
+        resolve({ error: fetchError, rows });
+      });
+    });
+  }));
+}
+
+const setAttr = (db: Db2Database, attribute: number, value: string) => new Promise<unknown>((resolve) => {
+  db.setAttr(attribute, value, (error) => resolve(error));
+});
 
 const closeOf = (db: Db2Database, which: 'close' | 'realClose') => new Promise<void>((resolve) => {
   const close = which === 'close' ? db.close : db.realClose;
@@ -95,6 +114,52 @@ describe('ibm_db 4.0.1 (its lib/odbc.js over the addon stand-in)', () => {
     await execute(db, 'SELECT 1 FROM SYSIBM.SYSDUMMY1 WHERE ? > 0', [{ ParamType: 'INPUT', DataType: 'BIGINT', Data: 2 ** 32 }]);
     await execute(db, 'SELECT 1 FROM SYSIBM.SYSDUMMY1 WHERE ? > 0', [{ ParamType: 'INPUT', DataType: 'BIGINT', Data: 2 ** 31 - 1 }]);
     expect(db2.executed.map((e) => e.inputs[0])).to.deep.equal([4751297606875873280n, 2147483647]);
+  });
+
+  describe('what the Db2 driver works around', () => {
+    it('opens a connection whose connect answered SQL_SUCCESS_WITH_INFO, and the warning is gone (UV_Open overwrites its return code)', async () => {
+      db2.connectWarning = DIAGNOSTICS.singleByteOnly;
+      const db = await open(new ibmdb.Pool({ maxPoolSize: 1, connectTimeout: 5 }));
+      expect(db.connected).to.equal(true);
+      expect(db2.events).to.deep.equal(['connect 1', 'warned 1 01539']);
+    });
+
+    it('Database.prepare hands back no statement when SQLPrepare fails, and leaves its handle allocated', async () => {
+      db2.cliIni = { deferredPrepare: false };
+      db2.refusePrepare = () => diagnostic('42704', -204, '"BANK.T" is an undefined name.');
+      const db = await open(new ibmdb.Pool({ maxPoolSize: 1, connectTimeout: 5 }));
+      const prepared = await new Promise<{ error: unknown; statement: unknown }>((resolve) => {
+        db.prepare('SELECT A FROM BANK.T', (error, statement) => resolve({ error, statement }));
+      });
+      expect(prepared.error).to.include({ sqlstate: '42704', sqlcode: -204 });
+      expect(prepared.statement).to.equal(undefined);
+      expect(db2.openStatements).to.equal(1);
+    });
+
+    it('gives a prepared CALL that ended with SQL_NO_DATA (SQLCODE +100) a result, no error and no OUT values', async () => {
+      db2.respond = () => ({ noData: true });
+      const db = await open(new ibmdb.Pool({ maxPoolSize: 1, connectTimeout: 5 }));
+      const { error, out, warning } = await execute(db, 'CALL BANK.PURGE_EXPIRED(?)', [{ ...OUT_STATUS }]);
+      expect(error).to.equal(null);
+      expect(out).to.equal(null);
+      expect(warning).to.include({ sqlstate: '02000', sqlcode: 100 });
+    });
+
+    it('passes an empty string, or the text "null", to SQLSetConnectAttr as a NULL pointer (GETCPPSTR), which the CLI refuses with HY009', async () => {
+      const db = await open(new ibmdb.Pool({ maxPoolSize: 1, connectTimeout: 5 }));
+      const answers = [];
+      for (const value of ['', 'null', ' ', 'C001']) answers.push(await setAttr(db, CLIENT_INFO_ATTRIBUTES.user, value));
+      expect(answers.map((error) => (error ? (error as { sqlstate: string }).sqlstate : null))).to.deep.equal(['HY009', 'HY009', null, null]);
+    });
+
+    it('reports a fetch that broke part-way as an error, and drops the rows read before it', async () => {
+      db2.respond = () => ({ columns: [{ name: 'A', type: 'INTEGER' }], rows: [[1], [2], [3]], fetchFailure: { afterRows: 2, diagnostic: DIAGNOSTICS.deadlock } });
+      const db = await open(new ibmdb.Pool({ maxPoolSize: 1, connectTimeout: 5 }));
+      const { error, rows } = await fetchAll(db, 'SELECT A FROM BANK.T');
+      expect(error).to.include({ sqlstate: '40001', sqlcode: -911, error: '[node-odbc] Error in ODBCResult::UV_AfterFetchAll' });
+      expect(rows).to.equal(null);
+      expect(db2.openStatements).to.equal(0);
+    });
   });
 
   describe('Pool', () => {

@@ -6,8 +6,7 @@ import { expect } from 'chai';
 import { splitScript } from '../../db/db2/driver.js';
 import { HostConflictError, HostError } from '../../db/host.js';
 import { loadMigrations, migrate } from '../../db/migrate.js';
-import { gate, openScriptedHost } from '../support/ibm-db-host.js';
-import { db2Error, type Executed, type Reply, type ScriptedDb2 } from '../support/ibm-db-server.js';
+import { db2Error, gate, openScriptedHost, type Executed, type Reply, type ScriptedDb2 } from '../support/ibm-db/index.js';
 
 const LEDGER = '"BANK".SCHEMA_MIGRATION';
 const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: unknown) => error);

@@ -4,18 +4,12 @@
 import { expect } from 'chai';
 import { HostUnavailableError, type HostValue } from '../../db/host.js';
 import { procedures, type ProcedureName } from '../../db/procedures.js';
-import { gate, openScriptedHost, poolBook, type Db2Fixture } from '../support/ibm-db-host.js';
-import { DIAGNOSTICS, db2Error, type Reply } from '../support/ibm-db-server.js';
+import { DIAGNOSTICS, book, db2Error, gate, openScriptedHost, type Db2Fixture, type Reply } from '../support/ibm-db/index.js';
 
 const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: unknown) => error);
 const argsFor = (procedure: ProcedureName): Record<string, HostValue> =>
   Object.fromEntries(procedures[procedure].in.map((name) => [name, null]));
 const OK: Reply = { columns: [{ name: 'OK', type: 'INTEGER' }], rows: [[1]] };
-
-/** ibm_db's own count of this host's connections, beside what Db2 sees. */
-function book({ connectionString, db2, pool }: Db2Fixture) {
-  return { ...poolBook(pool(), connectionString), db2Open: db2.openConnections, db2Handles: db2.connectedHandles };
-}
 
 describe('Db2 driver pool (ibm_db\'s Pool over the addon stand-in)', () => {
   describe('the bound', () => {
@@ -59,9 +53,9 @@ describe('Db2 driver pool (ibm_db\'s Pool over the addon stand-in)', () => {
     });
 
     it('answers 503 within the acquire timeout when Db2 does not answer a connect, and frees the slot when the CLI gives up', async () => {
-      const fixture = openScriptedHost({ poolSize: 1, acquireTimeoutMs: 100 });
+      const fixture = openScriptedHost({ poolSize: 1, acquireTimeoutMs: 100, connectTimeoutMs: 1000 });
       const { host, db2 } = fixture;
-      db2.secondMs = 150; // the CLI's login timeout (1 s, from the acquire timeout) ends after the acquire timeout
+      db2.secondMs = 150; // the CLI's login timeout (1 s) ends after the acquire timeout
       db2.accepting = 'hang';
       const error = await failure(host.ping());
       expect(error).to.be.instanceOf(HostUnavailableError).with.property('message').that.matches(/no Db2 connection within 100 ms/);
@@ -70,6 +64,46 @@ describe('Db2 driver pool (ibm_db\'s Pool over the addon stand-in)', () => {
       db2.respond = () => OK;
       await host.ping();
       expect(book(fixture)).to.include({ counted: 1, inUse: 0, idleConnected: 1 });
+    });
+
+    it('lets a login slower than the acquire timeout finish within connectTimeoutMs: that call answers 503, the next one gets the connection', async () => {
+      const fixture = openScriptedHost({ poolSize: 1, acquireTimeoutMs: 100, connectTimeoutMs: 10_000 });
+      const { host, db2 } = fixture;
+      db2.secondMs = 50;
+      db2.loginSeconds = 3; // TLS and authentication through Db2 Connect: 150 ms here, past the 100 ms acquire timeout
+      db2.respond = () => OK;
+      const error = await failure(host.ping());
+      expect(error).to.be.instanceOf(HostUnavailableError).with.property('message').that.matches(/no Db2 connection within 100 ms/);
+      await db2.until(() => db2.openConnections === 1);
+      await host.ping();
+      expect(db2.loginTimeouts).to.deep.equal([10]);
+      expect(book(fixture)).to.deep.equal({ counted: 1, inUse: 0, idleConnected: 1, idleClosed: 0, db2Open: 1, db2Handles: 1 });
+    });
+
+    it('never connects while the login timeout is shorter than the login (as when it came from the 1 s acquire timeout)', async () => {
+      const fixture = openScriptedHost({ poolSize: 1, acquireTimeoutMs: 100, connectTimeoutMs: 1000 });
+      const { host, db2 } = fixture;
+      db2.secondMs = 50;
+      db2.loginSeconds = 3;
+      for (let i = 0; i < 2; i += 1) {
+        expect(await failure(host.ping())).to.be.instanceOf(HostUnavailableError);
+        await db2.until(() => db2.connectFailures === i + 1);
+      }
+      expect(db2.loginTimeouts).to.deep.equal([1, 1]);
+      expect(book(fixture)).to.include({ counted: 0, inUse: 0, db2Open: 0 });
+    });
+
+    it('takes a connect that Db2 answered with a warning as open, as ibm_db does (it drops the warning unseen): no retry, no error', async () => {
+      const fixture = openScriptedHost({ poolSize: 1 });
+      const { host, db2, warnings } = fixture;
+      db2.connectWarning = DIAGNOSTICS.singleByteOnly;
+      db2.respond = () => OK;
+      await host.ping();
+      await host.call('logout', argsFor('logout'));
+      expect(db2.events.filter((e) => /^(connect|warned|disconnect)/.test(e))).to.deep.equal(['connect 1', 'warned 1 01539']);
+      expect(db2.executed.map((e) => e.connection)).to.deep.equal([1, 1]);
+      expect(warnings).to.deep.equal([]);
+      expect(book(fixture)).to.deep.equal({ counted: 1, inUse: 0, idleConnected: 1, idleClosed: 0, db2Open: 1, db2Handles: 1 });
     });
 
     it('answers 503 at once when Db2 refuses the connection (SQL30081N)', async () => {

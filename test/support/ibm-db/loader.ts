@@ -2,9 +2,9 @@
 // unmodified and fresh each time, with only its native addon replaced: its
 // `require("bindings")("odbc_bindings")` is answered by the stand-in.
 import { createRequire, Module } from 'node:module';
-import { isDb2Binding, type Db2Binding } from '../../db/db2/binding.js';
-import { createIbmDbAddon, type IbmDbAddon } from './ibm-db-addon.js';
-import { ScriptedDb2 } from './ibm-db-server.js';
+import { isDb2Binding, type Db2Binding } from '../../../db/db2/binding.js';
+import { createIbmDbAddon, type IbmDbAddon } from './addon.js';
+import { ScriptedDb2 } from './server.js';
 
 const require = createRequire(import.meta.url);
 
