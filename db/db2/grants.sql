@@ -4,12 +4,13 @@
 -- and SELECT on the migration ledger (start-up checks the schema version).
 -- No DDL authority: the DBA runs the scripts (README, "Db2").
 --
--- Run after the migrations, in the same schema (SET SCHEMA, SET PATH), as
--- a user who may grant. The grantee is the role HOST_API_APP:
---   LUW:  CREATE ROLE HOST_API_APP, then GRANT ROLE HOST_API_APP TO USER <application user>.
---   z/OS: a role is effective only inside a trusted context for the
---         application's connections; without one, replace
---         "ROLE HOST_API_APP" below by the application's authorization ID.
+-- Run after the migrations, in the same schema (SET SCHEMA, SET PATH), as a
+-- user who may grant. Every GRANT ends with "TO ROLE HOST_API_APP", the
+-- default grantee: db/db2/deploy.sh puts its --grantee there (ROLE, USER or
+-- GROUP on LUW; ROLE or a plain authorization ID on z/OS, where a role is
+-- effective only inside a trusted context) and creates a missing role on LUW.
+-- Granting again what is held already is harmless: z/OS ignores it with
+-- warning +562 (SQLSTATE 01560), CLP exit code 2, which deploy.sh accepts.
 
 GRANT EXECUTE ON PROCEDURE LOGIN TO ROLE HOST_API_APP
 @

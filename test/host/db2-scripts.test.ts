@@ -14,7 +14,8 @@ const reserved = new Set(readFileSync('test/fixtures/db2-zos-reserved-words.txt'
 
 /** The names a script defines: tables, columns, indexes, constraints, routines, parameters, variables, loops. */
 function definedNames(sql: string): string[] {
-  const text = sql.replace(/--.*$/gm, '').replace(/'(?:[^']|'')*'/g, "''");
+  // Comments out first: the placement marker after a column list, /* @IN */, is one.
+  const text = sql.replace(/--.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/'(?:[^']|'')*'/g, "''");
   const names: string[] = [];
   const add = (name: string | undefined) => { if (name) names.push(name.toUpperCase()); };
   for (const [, table = '', body = ''] of text.matchAll(/CREATE TABLE (\w+)\s*\(([\s\S]*?)\)\s*(?:@|$)/gi)) {
