@@ -48,6 +48,8 @@ export interface Config {
   demoData: boolean;
   purgeIntervalSeconds: number;
   auditRetentionDays: number;
+  /** A device key that has not logged in for this long is no longer a known device of its account. */
+  knownDeviceDays: number;
   logLevel: string;
   /** OpenTelemetry tracing: on when an OTLP endpoint is named (and the SDK not disabled); the exporter reads the rest of OTEL_*. */
   tracing: { serviceName: string } | null;
@@ -220,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoData: boolean(env, 'DEMO_DATA', !production),
     purgeIntervalSeconds: integer(env, 'PURGE_INTERVAL_SECONDS', 60, 1, DAY),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500),
+    knownDeviceDays: integer(env, 'KNOWN_DEVICE_DAYS', 180, 1, 36_500),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     tracing: tracing(env),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600),

@@ -7,7 +7,7 @@ import { purgeExpired } from '../db/sessions.js';
 const DAY_MS = 86_400_000;
 
 export function startPurgeTimer(host: Host, options: {
-  intervalSeconds: number; auditRetentionDays: number; lockSeconds: number; clock: () => Date; logger: Logger;
+  intervalSeconds: number; auditRetentionDays: number; knownDeviceDays: number; lockSeconds: number; clock: () => Date; logger: Logger;
 }): () => void {
   let running = false;
   const tick = async (): Promise<void> => {
@@ -15,8 +15,13 @@ export function startPurgeTimer(host: Host, options: {
     running = true;
     try {
       const now = options.clock();
-      const purged = await purgeExpired(host, now, new Date(now.getTime() - options.auditRetentionDays * DAY_MS),
-        new Date(now.getTime() - options.lockSeconds * 1000)); // failure counters older than a lock are forgotten anyway
+      const before = (ms: number) => new Date(now.getTime() - ms);
+      const purged = await purgeExpired(host, {
+        now,
+        auditBefore: before(options.auditRetentionDays * DAY_MS),
+        guardBefore: before(options.lockSeconds * 1000), // failure counters older than a lock are forgotten anyway
+        knownDeviceBefore: before(options.knownDeviceDays * DAY_MS),
+      });
       if (purged.sessions || purged.auditRows) options.logger.info(purged, 'purged expired rows');
     } catch (error) {
       options.logger.warn({ err: error }, 'purge failed; will retry');

@@ -119,7 +119,7 @@ async function serve(
     }
   }
   const stopPurge = options.purge === false ? () => undefined : startPurgeTimer(host, {
-    intervalSeconds: config.purgeIntervalSeconds, auditRetentionDays: config.auditRetentionDays,
+    intervalSeconds: config.purgeIntervalSeconds, auditRetentionDays: config.auditRetentionDays, knownDeviceDays: config.knownDeviceDays,
     lockSeconds: config.loginLockSeconds, clock: () => new Date(), logger,
   });
   logger.info({ url, docs: `${url}/docs`, metrics: metricsUrl }, 'listening');

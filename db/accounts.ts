@@ -75,6 +75,8 @@ export interface TransferInput extends RequestContext {
   sessionBankId: string;
   sessionHash: string;
   device: string | null;
+  /** The session's device key (its failures at step-up count in that device's bucket), or null for a bearer session. */
+  jkt: string | null;
   bankId: string;
   idempotencyKey: string;
   requestDigest: string;
@@ -137,7 +139,7 @@ export async function transfer(host: Host, input: TransferInput): Promise<Transf
     max_failures: input.limits.maxFailures, lock_seconds: input.limits.lockSeconds,
     payee_max_failures: input.limits.payeeMaxFailures, daily_amount_limit: input.limits.dailyAmount,
     daily_count_limit: input.limits.dailyCount, now: input.now, ...auditArgs(input),
-    device: input.device, session_hash: input.sessionHash,
+    device: input.device, session_hash: input.sessionHash, jkt: input.jkt,
   };
   const out = await host.call('transfer', args, input);
   const status = outcomeOf('transfer', out.status, OUTCOMES);

@@ -32,12 +32,12 @@ export const procedures = {
   logout: { in: ['session_id', ...AUDIT, 'now'], out: ['status'], idempotent: true },
   logout_all: { in: ['session_id', ...AUDIT, 'now'], out: ['status', 'sessions'], idempotent: true },
   session_end: { in: ['session_id', 'ref', ...AUDIT, 'now'], out: ['status'], idempotent: true },
-  purge_expired: { in: ['now', 'audit_before', 'guard_before'], out: ['sessions', 'audit_rows'], idempotent: true },
+  purge_expired: { in: ['now', 'audit_before', 'guard_before', 'known_device_before'], out: ['sessions', 'audit_rows'], idempotent: true },
   transfer: {
     in: ['customer_id', 'login_account', 'session_bank_id', 'bank_id', 'idempotency_key', 'request_digest',
       'transfer_id', 'from_account', 'to_account', 'amount', 'reference', 'signed_currency',
       'auth_method', 'auth_digest', 'pin_digest', 'max_failures', 'lock_seconds', 'payee_max_failures',
-      'daily_amount_limit', 'daily_count_limit', 'now', ...AUDIT, 'device', 'session_hash'],
+      'daily_amount_limit', 'daily_count_limit', 'now', ...AUDIT, 'device', 'session_hash', 'jkt'],
     out: ['status', 'transfer_id', 'from_account', 'to_account', 'amount', 'currency',
       'reference', 'booked_at', 'retry_after'],
     // The idempotency key makes a retry a replay. (A wrong step-up PIN whose

@@ -70,7 +70,7 @@ export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 
   return tables.map((rows) => render(rows, dialect)).join('\n');
 }
 
-const DATA_TABLES = ['audit_log', 'host_session', 'login_guard', 'transfer_day', 'ledger_entry', 'transfer',
+const DATA_TABLES = ['audit_log', 'host_session', 'login_guard', 'known_device', 'transfer_day', 'ledger_entry', 'transfer',
   'credential', 'account', 'customer', 'employee', 'department'];
 
 /** Empties every data table, children first (tests reset the shared host between cases). */

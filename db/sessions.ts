@@ -168,10 +168,21 @@ export async function endSession(
   return outcomeOf('session_end', out.status, ['ended', 'gone', 'not_found'] as const);
 }
 
-export async function purgeExpired(
-  host: Host, now: Date, auditBefore: Date, guardBefore: Date,
-): Promise<{ sessions: number; auditRows: number }> {
-  const out = await host.call('purge_expired', { now, audit_before: auditBefore, guard_before: guardBefore });
+/** What the purge deletes: rows older than these (sessions by their own expiry). */
+export interface PurgeHorizon {
+  now: Date;
+  auditBefore: Date;
+  /** Failure guards neither locked nor used since. */
+  guardBefore: Date;
+  /** Known devices that have not logged in since. */
+  knownDeviceBefore: Date;
+}
+
+export async function purgeExpired(host: Host, horizon: PurgeHorizon): Promise<{ sessions: number; auditRows: number }> {
+  const out = await host.call('purge_expired', {
+    now: horizon.now, audit_before: horizon.auditBefore, guard_before: horizon.guardBefore,
+    known_device_before: horizon.knownDeviceBefore,
+  });
   return { sessions: asNumber(out.sessions), auditRows: asNumber(out.audit_rows) };
 }
 

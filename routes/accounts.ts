@@ -149,7 +149,7 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
         const outcome = await transfer(host, {
           ...context,
           customerId: session.customerId, loginAccount: session.accountId, sessionBankId: session.bankId,
-          sessionHash: session.sessionHash, device: session.device,
+          sessionHash: session.sessionHash, device: session.device, jkt: session.jkt,
           bankId: body.bankId, idempotencyKey, requestDigest: requestDigest(body),
           transferId: uuidv4(), fromAccount: body.fromAccount, toAccount: body.toAccount, amount: body.amount,
           reference: body.reference ?? null, signedCurrency: signature?.currency ?? null, authMethod,

@@ -6,7 +6,7 @@ import { OUT_TYPES } from '../../db/db2/driver.js';
 import { procedures } from '../../db/procedures.js';
 
 /** Procedures the host's own procedures call (a function in PL/pgSQL, a procedure in SQL PL). */
-const HELPERS = ['audit_write', 'login_failure'];
+const HELPERS = ['audit_write', 'login_guard_acquire', 'login_guard_failure'];
 
 interface Parsed {
   in: string[];

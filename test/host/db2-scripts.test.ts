@@ -52,6 +52,25 @@ describe('Db2 scripts (db/db2)', () => {
     }
   });
 
+  it('end every procedure with a statement that cannot complete with SQLCODE +100 (ibm_db then returns no OUT values)', async () => {
+    for (const { version, sql } of await loadMigrations('db2')) {
+      for (const statement of splitScript(sql).filter((text) => /^\s*(?:--.*\n\s*)*CREATE PROCEDURE/i.test(text))) {
+        const name = /CREATE PROCEDURE (\w+)/i.exec(statement)?.[1];
+        const body = statement.replace(/--.*$/gm, '').trimEnd();
+        expect(body, `${version} ${name}`).to.match(/\bEND$/);
+        // The last statement before the closing END: an assignment, a single-row INSERT ... VALUES, or a
+        // CALL of a procedure that ends so itself.
+        const statements = body.slice(body.search(/\bBEGIN\b/) + 'BEGIN'.length, -'END'.length).split(';');
+        const last = statements[statements.length - 2]?.trim() ?? '';
+        expect(last, `${version} ${name}: last statement`).to.match(/^(SET\b|CALL AUDIT_WRITE\b|INSERT INTO \w+ \([^)]*\)\s*VALUES\b|END (IF|WHILE|FOR)\b)/i);
+        if (/^END (IF|WHILE|FOR)/i.test(last)) {
+          // An IF, WHILE or FOR last: each of its branches' last statements must be safe too.
+          expect(body, `${version} ${name}`).not.to.match(/(DELETE|UPDATE|INSERT|SELECT)[^;]*;\s*END (IF|WHILE|FOR);\s*END$/i);
+        }
+      }
+    }
+  });
+
   it('define no name that Db2 for z/OS 12/13 reserves (AT, ROLE, DAY, SCRATCHPAD\u2026)', async () => {
     expect(reserved.size, 'the fixture list').to.be.greaterThan(250);
     for (const file of [...(await loadMigrations('db2')).map((m) => m.sql), readFileSync('db/db2/ledger.sql', 'utf8')]) {

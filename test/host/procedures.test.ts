@@ -62,7 +62,7 @@ describe('host procedures', () => {
   describe('purge_expired', () => {
     it('run by several instances at once deletes and audits each expired row exactly once', async () => {
       const sessions = await Promise.all(Array.from({ length: 6 }, () => session()));
-      const results = await Promise.all(Array.from({ length: 4 }, () => purgeExpired(host, at(400), new Date(0), new Date(0))));
+      const results = await Promise.all(Array.from({ length: 4 }, () => purgeExpired(host, { now: at(400), auditBefore: new Date(0), guardBefore: new Date(0), knownDeviceBefore: new Date(0) })));
       expect(results.reduce((n, r) => n + r.sessions, 0)).to.equal(sessions.length);
       const audited = await hostRow("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'session_expired'");
       expect(Number(audited.n)).to.equal(sessions.length);

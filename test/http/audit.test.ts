@@ -38,8 +38,10 @@ describe('audit trail', () => {
     const bob = rows.filter((r) => r.account === BOB.account).map((r) => r.outcome);
     expect(bob).to.deep.equal(['locked', 'invalid_credentials', 'invalid_credentials']);
     const locked = rows.find((r) => r.requestId === 'req-locked');
-    expect(locked).to.include({ event: 'login', outcome: 'locked', customerId: 'C002', device: 'Pixel 9', clientAddress: '127.0.0.1' });
-    expect(rows.find((r) => r.requestId === 'req-fail-1')?.detail).to.equal('failure 1 of 2');
+    expect(locked).to.include({
+      event: 'login', outcome: 'locked', customerId: 'C002', device: 'Pixel 9', clientAddress: '127.0.0.1', detail: 'unknown devices',
+    });
+    expect(rows.find((r) => r.requestId === 'req-fail-1')?.detail).to.equal('failure 1 of 2, unknown devices');
     expect(rows.find((r) => r.requestId === 'req-ok')).to.include({ outcome: 'ok', customerId: 'C001', account: ALICE.account });
     expect(rows.find((r) => r.account === '123456789')).to.include({ outcome: 'invalid_credentials', customerId: null });
   });
@@ -111,7 +113,7 @@ describe('audit trail', () => {
   it('records purged sessions', async () => {
     await api.login(ALICE.account, ALICE.pin);
     api.clock.advance(400);
-    await purgeExpired(api.host, api.clock.now, new Date(0), new Date(0));
+    await purgeExpired(api.host, { now: api.clock.now, auditBefore: new Date(0), guardBefore: new Date(0), knownDeviceBefore: new Date(0) });
     staff = await api.login(STAFF.account, STAFF.pin);
     const purged = (await audit('&event=session_expired')).filter((r) => r.customerId === 'C001');
     expect(purged).to.have.length(1);
@@ -121,7 +123,7 @@ describe('audit trail', () => {
   it('purges audit rows past retention with the sessions', async () => {
     await login(BOB.account, '00000');
     api.clock.advance(86_400 * 401);
-    const purged = await purgeExpired(api.host, api.clock.now, new Date(api.clock.now.getTime() - 400 * 86_400_000), new Date(0));
+    const purged = await purgeExpired(api.host, { now: api.clock.now, auditBefore: new Date(api.clock.now.getTime() - 400 * 86_400_000), guardBefore: new Date(0), knownDeviceBefore: new Date(0) });
     expect(purged.auditRows).to.be.at.least(2);
     expect(await hostRows('SELECT * FROM audit_log')).to.have.length(purged.sessions); // only the purge's own rows remain
   });

@@ -126,7 +126,7 @@ describe('session-on-host authentication', () => {
       expectProblem(await fail(), 401, 'invalid_credentials');
       expectProblem(await fail(), 401, 'invalid_credentials');
       api.clock.advance(600);
-      expect(await purgeExpired(api.host, api.clock.now, new Date(0), new Date(api.clock.now.getTime() - 600_000)))
+      expect(await purgeExpired(api.host, { now: api.clock.now, auditBefore: new Date(0), guardBefore: new Date(api.clock.now.getTime() - 600_000), knownDeviceBefore: new Date(0) }))
         .to.include({ sessions: 0 });
       expect(await hostRows('SELECT * FROM login_guard')).to.deep.equal([]);
       expectProblem(await fail(), 401, 'invalid_credentials');
@@ -371,13 +371,13 @@ describe('session-on-host authentication', () => {
       api.clock.advance(200);
       const fresh = await api.login(BOB.account, BOB.pin);
       api.clock.advance(150); // the first is 350 s idle (expired), the second 150 s (alive)
-      const purged = await purgeExpired(api.host, api.clock.now, new Date(0), new Date(0));
+      const purged = await purgeExpired(api.host, { now: api.clock.now, auditBefore: new Date(0), guardBefore: new Date(0), knownDeviceBefore: new Date(0) });
       expect(purged.sessions).to.equal(1);
       const rows = await hostRows('SELECT customer_id FROM host_session');
       expect(rows.map((r) => r.customer_id)).to.deep.equal(['C002']);
       expect((await api.request('GET', '/api/auth/session', { token: fresh })).status).to.equal(200);
       expectInvalidToken(await api.request('GET', '/api/auth/session', { token: expiring }), 'session_expired');
-      expect((await purgeExpired(api.host, api.clock.now, new Date(0), new Date(0))).sessions).to.equal(0);
+      expect((await purgeExpired(api.host, { now: api.clock.now, auditBefore: new Date(0), guardBefore: new Date(0), knownDeviceBefore: new Date(0) })).sessions).to.equal(0);
     });
   });
 

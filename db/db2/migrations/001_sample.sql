@@ -15,7 +15,7 @@ CREATE TABLE DEPARTMENT (
   ADMRDEPT CHAR(3)     NOT NULL,
   LOCATION CHAR(16),
   PRIMARY KEY (DEPTNO)
-)
+) /* @IN */
 @
 -- z/OS: with an explicit table space (IN db.ts) a table with a primary key is
 -- incomplete until its unique index exists; create the index before any table
@@ -39,7 +39,7 @@ CREATE TABLE EMPLOYEE (
   PRIMARY KEY (EMPNO),
   CONSTRAINT NUMBER CHECK (PHONENO >= '0000' AND PHONENO <= '9999'),
   CONSTRAINT RED FOREIGN KEY (WORKDEPT) REFERENCES DEPARTMENT ON DELETE SET NULL
-)
+) /* @IN */
 @
 CREATE INDEX XEMP2 ON EMPLOYEE (WORKDEPT)
 @

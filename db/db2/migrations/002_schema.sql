@@ -11,7 +11,7 @@ CREATE TABLE CUSTOMER (
   NAME        VARCHAR(60) NOT NULL,
   BANK_ID     VARCHAR(11) NOT NULL,
   ACCESS_ROLE VARCHAR(8)  NOT NULL CHECK (ACCESS_ROLE IN ('customer', 'staff'))
-)
+) /* @IN */
 @
 CREATE TABLE ACCOUNT (
   ACCOUNT_ID  VARCHAR(20)   NOT NULL PRIMARY KEY,
@@ -20,7 +20,7 @@ CREATE TABLE ACCOUNT (
   KIND        VARCHAR(10)   NOT NULL,
   CURRENCY    CHAR(3)       NOT NULL,
   BALANCE     DECIMAL(15,2) NOT NULL CHECK (BALANCE >= 0)
-)
+) /* @IN */
 @
 CREATE INDEX ACCOUNT_CUSTOMER ON ACCOUNT (CUSTOMER_ID)
 @
@@ -30,16 +30,32 @@ CREATE TABLE CREDENTIAL (
   ACCOUNT_ID  VARCHAR(20) NOT NULL PRIMARY KEY REFERENCES ACCOUNT (ACCOUNT_ID),
   CUSTOMER_ID VARCHAR(12) NOT NULL REFERENCES CUSTOMER (CUSTOMER_ID),
   PIN_DIGEST  VARCHAR(64) NOT NULL
-)
+) /* @IN */
 @
--- Consecutive failed logins per account number tried, known or not, so an
--- unknown number locks exactly like a real one.
+-- Consecutive failed logins per account number tried, known or not (an
+-- unknown number locks exactly like a real one), and per device bucket: the
+-- thumbprint of a known device of the account, or '*' for every other client.
+-- A row is locked by each attempt before its PIN is compared
+-- (LOGIN_GUARD_ACQUIRE), so it exists from then on: LAST_FAILURE_AT is NULL
+-- until its first failure.
 CREATE TABLE LOGIN_GUARD (
-  ACCOUNT_ID      VARCHAR(20) NOT NULL PRIMARY KEY,
+  ACCOUNT_ID      VARCHAR(20) NOT NULL,
+  DEVICE_BUCKET   VARCHAR(43) NOT NULL,
   FAILURES        SMALLINT    NOT NULL,
   LOCKED_UNTIL    TIMESTAMP,
-  LAST_FAILURE_AT TIMESTAMP   NOT NULL
-)
+  LAST_FAILURE_AT TIMESTAMP,
+  PRIMARY KEY (ACCOUNT_ID, DEVICE_BUCKET)
+) /* @IN */
+@
+-- Device keys (RFC 7638 thumbprints) that completed a login on an account:
+-- each has a failure bucket of its own, so strangers cannot lock it out.
+CREATE TABLE KNOWN_DEVICE (
+  ACCOUNT_ID     VARCHAR(20) NOT NULL,
+  JKT            CHAR(43)    NOT NULL,
+  FIRST_LOGIN_AT TIMESTAMP   NOT NULL,
+  LAST_LOGIN_AT  TIMESTAMP   NOT NULL,
+  PRIMARY KEY (ACCOUNT_ID, JKT)
+) /* @IN */
 @
 -- The session "scratch pad area": one row per live session, keyed by the
 -- UUID the API generated. Deleting the row kills every token naming it.
@@ -62,7 +78,7 @@ CREATE TABLE HOST_SESSION (
   IDLE_EXPIRES_AT     TIMESTAMP     NOT NULL,
   ABSOLUTE_EXPIRES_AT TIMESTAMP     NOT NULL,
   SCRATCH_PAD         VARCHAR(4096) NOT NULL DEFAULT '{}'
-)
+) /* @IN */
 @
 CREATE INDEX HOST_SESSION_CUSTOMER ON HOST_SESSION (CUSTOMER_ID)
 @
@@ -80,7 +96,7 @@ CREATE TABLE TRANSFER (
   REFERENCE       VARCHAR(140),
   BOOKED_AT       TIMESTAMP     NOT NULL,
   PRIMARY KEY (CUSTOMER_ID, IDEMPOTENCY_KEY)
-)
+) /* @IN */
 @
 CREATE UNIQUE INDEX TRANSFER_ID ON TRANSFER (TRANSFER_ID)
 @
@@ -93,7 +109,7 @@ CREATE TABLE TRANSFER_DAY (
   AMOUNT         DECIMAL(15,2) NOT NULL,
   PAYEE_FAILURES INTEGER       NOT NULL,
   PRIMARY KEY (CUSTOMER_ID, BUSINESS_DAY)
-)
+) /* @IN */
 @
 -- The ledger: one entry per leg, newest first by ENTRY_ID.
 CREATE TABLE LEDGER_ENTRY (
@@ -105,7 +121,7 @@ CREATE TABLE LEDGER_ENTRY (
   BALANCE_AFTER DECIMAL(15,2) NOT NULL,
   COUNTERPARTY  VARCHAR(20),
   REFERENCE     VARCHAR(140)
-)
+) /* @IN */
 @
 CREATE INDEX LEDGER_ENTRY_ACCOUNT ON LEDGER_ENTRY (ACCOUNT_ID, ENTRY_ID)
 @
@@ -122,7 +138,7 @@ CREATE TABLE AUDIT_LOG (
   DEVICE         VARCHAR(64),
   SESSION_HASH   CHAR(16),
   DETAIL         VARCHAR(200)
-)
+) /* @IN */
 @
 CREATE INDEX AUDIT_LOG_LOGGED_AT ON AUDIT_LOG (LOGGED_AT)
 @
