@@ -6,6 +6,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { Auth } from '../auth/auth.js';
+import { memoryState, type SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
 import { accountRoutes } from '../routes/accounts.js';
 import { auditRoutes } from '../routes/audit.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Tracing on: spans for requests, auth work and host calls (app/tracing.ts). */
   tracer?: Tracer | null;
+  /** Used DPoP proofs and login counts, shared as widely as the deployment shares them; default: this process only. */
+  sharedState?: SharedState;
 }
 
 export interface App {
@@ -54,9 +57,12 @@ export const API_VERSION = '1.0.0';
 /** Every route module; a new resource is one more line here. */
 const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, auditRoutes];
 
-export function createApp({ config, host, secret, pinPepper, clock = () => new Date(), logger, tracer = null }: AppOptions): App {
+export function createApp({
+  config, host, secret, pinPepper, clock = () => new Date(), logger, tracer = null,
+  sharedState = memoryState({ loginsPerMinute: config.loginRatePerMinute }, clock()),
+}: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
-  const auth = new Auth(host, {
+  const auth = new Auth(host, sharedState, {
     secret,
     pinPepper,
     binding: config.sessionBinding,
@@ -68,9 +74,8 @@ export function createApp({ config, host, secret, pinPepper, clock = () => new D
     maxFailures: config.loginMaxFailures,
     lockSeconds: config.loginLockSeconds,
     pinKdfCost: config.pinKdfCost,
-    loginRatePerMinute: config.loginRatePerMinute,
   });
-  const metrics = new Metrics(host, auth);
+  const metrics = new Metrics(host, auth, sharedState);
   const lifecycle = { draining: false };
   const transferPolicy = {
     maxFailures: config.loginMaxFailures, lockSeconds: config.loginLockSeconds,

@@ -21,8 +21,12 @@ export interface Config {
   sessionBinding: 'optional' | 'required';
   /** Length of a DPoP nonce window; a proof is good for at most two. */
   dpopNonceSeconds: number;
-  /** The origin clients address (DPoP htu) when this service cannot learn it from the request. */
+  /** The origin clients address (DPoP htu); required in production, where the request's Host must not choose it. */
   publicOrigin: string | null;
+  /** Where the used DPoP proofs and the login counts are shared across instances; null: this instance (and its workers) only. */
+  redisUrl: string | null;
+  /** Every Redis key starts with it. */
+  redisKeyPrefix: string;
   jwtRotationSeconds: number;
   sessionIdleSeconds: number;
   sessionAbsoluteSeconds: number;
@@ -133,6 +137,20 @@ function secret(env: Env, name: string, required: boolean): string | undefined {
   return value;
 }
 
+/** redis://[user:password@]host[:port][/db] or rediss:// (TLS). */
+function redisUrl(env: Env): string | null {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', 'must be a URL like redis://127.0.0.1:6379 or rediss://cache.internal:6380');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got ${url.protocol}//`);
+  return raw;
+}
+
 /** An origin (scheme, host, optional port, nothing else), e.g. https://api.bank.example. */
 function origin(env: Env, name: string): string | null {
   const raw = env[name];
@@ -185,6 +203,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SESSION_ABSOLUTE_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
   }
 
+  // In production the origin DPoP proofs are held against is configured, never taken from the request's Host.
+  const publicOrigin = origin(env, 'PUBLIC_ORIGIN');
+  if (production && !publicOrigin) {
+    throw new ConfigError('PUBLIC_ORIGIN', 'is required when NODE_ENV=production: the origin clients address, e.g. https://api.bank.example (DPoP proofs name it)');
+  }
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? 'host-session-api:';
+  if (!/^[\w.:-]{1,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 letters, digits or ._:-');
+
   const pinKdfCost = integer(env, 'PIN_KDF_COST', 16_384, 1024, 1_048_576);
   if ((pinKdfCost & (pinKdfCost - 1)) !== 0) throw new ConfigError('PIN_KDF_COST', 'must be a power of two');
 
@@ -202,7 +228,9 @@ export function loadConfig(env: Env = process.env): Config {
     pinPepper,
     sessionBinding: choice(env, 'SESSION_BINDING', production ? 'required' : 'optional', ['optional', 'required'] as const),
     dpopNonceSeconds: integer(env, 'DPOP_NONCE_SECONDS', 60, 5, 3600),
-    publicOrigin: origin(env, 'PUBLIC_ORIGIN'),
+    publicOrigin,
+    redisUrl: redisUrl(env),
+    redisKeyPrefix,
     jwtRotationSeconds: integer(env, 'JWT_ROTATION_SECONDS', 3600, 1, 30 * DAY),
     sessionIdleSeconds,
     sessionAbsoluteSeconds,

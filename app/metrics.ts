@@ -1,9 +1,11 @@
 // Prometheus metrics (prom-client), one registry per app: request counts and
 // latency by route and status (one histogram), host round trips by procedure
 // or statement, pool usage, session touches and the singleflight's savings.
+// In a cluster, the primary serves all workers' series in one scrape.
 import type { RequestListener } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Auth } from '../auth/auth.js';
+import type { SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
 
 export class Metrics {
@@ -14,9 +16,9 @@ export class Metrics {
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
-  constructor(host: Host, auth: Auth) {
+  constructor(host: Host, auth: Auth, shared: SharedState) {
     const registers = [this.registry];
-    // Each worker of a cluster answers /metrics for itself; the pid tells them apart.
+    // In a cluster each worker's series keep their own pid label through the primary's aggregation.
     this.registry.setDefaultLabels({ pid: String(process.pid) });
     collectDefaultMetrics({ register: this.registry });
     this.latency = new Histogram({
@@ -57,6 +59,12 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'shared_state_fallbacks_total', help: 'Login limit checks counted by this process alone because the shared store (Redis) did not answer', registers,
+      collect() {
+        this.set(shared.fallbacks());
+      },
+    });
+    new Gauge({
       name: 'session_lookups_shared_total', help: 'Session lookups answered by a concurrent request\u2019s host call (singleflight)', registers,
       collect() {
         this.set(auth.sessions.sharedLookups);
@@ -72,21 +80,9 @@ export class Metrics {
     return this.registry.metrics();
   }
 
-  /**
-   * GET /metrics for Prometheus, on a listener of its own (METRICS_HOST and
-   * METRICS_PORT, loopback by default): the API port never serves it.
-   */
+  /** GET /metrics for this process alone. */
   listener(): RequestListener {
-    return (request, response) => {
-      if (request.method !== 'GET' || request.url !== '/metrics') {
-        response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      this.text().then(
-        (text) => response.writeHead(200, { 'Content-Type': this.contentType, 'Cache-Control': 'no-store' }).end(text),
-        () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n'),
-      );
-    };
+    return prometheusListener(() => this.text(), this.contentType);
   }
 
   /** One request's latency, by method, route template ('unmatched' for any other path) and status. */
@@ -100,4 +96,33 @@ export class Metrics {
     }
     series.observe(seconds);
   }
+}
+
+/**
+ * GET /metrics for Prometheus, on a listener of its own (METRICS_HOST and
+ * METRICS_PORT, loopback by default): the API port never serves it.
+ */
+function prometheusListener(text: () => Promise<string>, contentType: string): RequestListener {
+  return (request, response) => {
+    if (request.method !== 'GET' || request.url !== '/metrics') {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    text().then(
+      (body) => response.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(body),
+      () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  };
+}
+
+/** In a cluster worker: answer the primary's scrapes with this app's registry (prom-client's cluster aggregation). */
+export function shareMetricsWithPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry(); // its constructor installs the worker's answer to the primary, once
+}
+
+/** In the cluster primary: every worker's series in one scrape, each labelled with its worker's pid. */
+export function clusterMetricsListener(): RequestListener {
+  const aggregator = new AggregatorRegistry();
+  return prometheusListener(() => aggregator.clusterMetrics(), aggregator.contentType);
 }

@@ -1,6 +1,7 @@
 // The one mapping from anything thrown to the problem details a client sees.
+import { SharedStateUnavailable } from '../auth/shared-state.js';
 import { HostConflictError, HostUnavailableError } from '../db/host.js';
-import { AppError, Conflict, HostUnavailable, InternalError, type FieldError } from '../routes/errors.js';
+import { AppError, Conflict, HostUnavailable, InternalError, TemporarilyUnavailable, type FieldError } from '../routes/errors.js';
 
 export interface Problem {
   type: string;
@@ -17,6 +18,7 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HostUnavailableError) return new HostUnavailable();
   if (error instanceof HostConflictError) return new Conflict('The resource already exists.');
+  if (error instanceof SharedStateUnavailable) return new TemporarilyUnavailable();
   return new InternalError();
 }
 

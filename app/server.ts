@@ -8,12 +8,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Host } from '../db/host.js';
+import { shareStateWithWorkers } from '../auth/cluster-state.js';
 import { checkSchema, migrate, type MigrateResult } from '../db/migrate.js';
 import { openHost, type HostOptions } from '../db/open.js';
 import { API_VERSION, createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { clusterMetricsListener, shareMetricsWithPrimary } from './metrics.js';
 import { startPurgeTimer } from './purge.js';
+import { openSharedState } from './shared-state.js';
 import { startTracing, traceIdsOfActiveSpan, type Tracing } from './tracing.js';
 import { resolveSecrets } from './secret.js';
 
@@ -98,23 +101,35 @@ async function serve(
   if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
     logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
   }
-  if (config.nodeEnv === 'production' && !config.publicOrigin) {
-    logger.warn('PUBLIC_ORIGIN is not set: DPoP proofs are checked against the Host the request names; set the origin clients use');
+  const startedAt = new Date();
+  const sharedState = await openSharedState(config, startedAt);
+  if (config.nodeEnv === 'production' && !config.redisUrl) {
+    logger.warn({ sharedState: sharedState.description },
+      'REDIS_URL is not set: used DPoP proofs and login counts are shared by this instance\'s workers only; set it when more than one instance serves');
   }
-  const app = createApp({ config, host, secret, pinPepper, logger, tracer: tracing?.tracer ?? null });
-  const migrated = await prepareHost(config, host, app);
-  logger.info({ host: host.description, ...migrated }, 'host ready');
+  const app = createApp({ config, host, secret, pinPepper, logger, tracer: tracing?.tracer ?? null, sharedState, clock: () => new Date() });
+  let migrated: MigrateResult;
+  try {
+    migrated = await prepareHost(config, host, app);
+  } catch (error) {
+    await sharedState.close();
+    throw error;
+  }
+  logger.info({ host: host.description, sharedState: sharedState.description, ...migrated }, 'host ready');
 
   const server = listen(config, app);
   const port = await listenOn(server, config.port, config.host);
   const url = `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`;
-  const metricsServer = config.metrics ? createHttpServer(app.metricsListener) : null;
+  // In a cluster the primary serves every worker's metrics as one scrape; a worker only answers it.
+  if (cluster.isWorker) shareMetricsWithPrimary(app.metrics.registry);
+  const metricsServer = config.metrics && !cluster.isWorker ? createHttpServer(app.metricsListener) : null;
   let metricsUrl: string | null = null;
   if (metricsServer && config.metrics) {
     try {
       metricsUrl = `http://${config.metrics.host}:${await listenOn(metricsServer, config.metrics.port, config.metrics.host)}/metrics`;
     } catch (error) {
       server.close();
+      await sharedState.close();
       throw error;
     }
   }
@@ -137,6 +152,7 @@ async function serve(
       server.closeAllConnections(); // whatever outlived the grace period
       await closed;
       app.dispose();
+      await sharedState.close();
       await closeHost();
       await tracing?.shutdown(); // exports the last spans
       logger.info('stopped');
@@ -163,9 +179,19 @@ export function exitOnSignals(starting: Promise<Running>): void {
   process.on('SIGINT', shutdown);
 }
 
-/** The primary of a cluster: forks WORKERS workers sharing the port and replaces any that dies. */
-function runPrimary(config: Config): void {
+/**
+ * The primary of a cluster: forks WORKERS workers sharing the port and
+ * replaces any that dies; keeps their used DPoP proofs and login counts when
+ * there is no Redis; serves their metrics as one scrape.
+ */
+async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  if (!config.redisUrl) shareStateWithWorkers(new Date());
+  if (config.metrics) {
+    const metricsServer = createHttpServer(clusterMetricsListener());
+    const port = await listenOn(metricsServer, config.metrics.port, config.metrics.host);
+    logger.info({ metrics: `http://${config.metrics.host}:${port}/metrics` }, 'serving the workers\' metrics');
+  }
   let shuttingDown = false;
   const fork = (index: number) => cluster.fork({ WORKER_INDEX: String(index) }).on('exit', (code, signal) => {
     if (shuttingDown) return;
@@ -199,7 +225,7 @@ async function main(): Promise<void> {
     throw error;
   }
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config);
+    await runPrimary(config);
     return;
   }
   const purge = cluster.isPrimary || process.env.WORKER_INDEX === '0';

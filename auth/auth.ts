@@ -9,8 +9,8 @@ import { login, type HostSession, type LoginOutcome, type RequestContext } from 
 import { DpopRejected, DpopVerifier, type DpopErrorCode, type ProofTarget } from './dpop.js';
 import { derivedSecret, KeyRing } from './keyring.js';
 import { pinDigesterFor, type PinDigester } from './pin.js';
-import { RateLimiter } from './rate-limit.js';
 import { SessionResolver } from './session.js';
+import type { SharedState } from './shared-state.js';
 import { inSpan } from './spans.js';
 import { issueToken } from './tokens.js';
 
@@ -25,7 +25,6 @@ export interface AuthOptions {
   maxFailures: number;
   lockSeconds: number;
   pinKdfCost: number;
-  loginRatePerMinute: number;
   binding: 'optional' | 'required';
   dpopNonceSeconds: number;
   /** Spans for token checks, session lookups and the PIN KDF; null: tracing off. */
@@ -73,12 +72,12 @@ export class Auth {
   readonly sessions: SessionResolver;
   readonly dpop: DpopVerifier;
   readonly pinDigest: PinDigester;
-  private readonly limiter: RateLimiter;
   private readonly sessionHashKey: Buffer;
 
-  constructor(private readonly host: Host, private readonly options: AuthOptions) {
+  /** `shared`: the replay cache and the login limit, as wide as the fleet shares them. */
+  constructor(private readonly host: Host, private readonly shared: SharedState, private readonly options: AuthOptions) {
     this.keys = new KeyRing(options.secret, options.rotationSeconds, options.absoluteSeconds);
-    this.dpop = new DpopVerifier(options.secret, options.dpopNonceSeconds);
+    this.dpop = new DpopVerifier(options.secret, options.dpopNonceSeconds, shared.replays);
     const tracer = options.tracer ?? null;
     this.sessions = new SessionResolver(host, this.keys, this.dpop, {
       idleSeconds: options.idleSeconds,
@@ -89,7 +88,6 @@ export class Auth {
     this.pinDigest = tracer
       ? (account, pin) => inSpan(tracer, 'pin.kdf', { 'pin.kdf.algorithm': 'scrypt', 'pin.kdf.cost': options.pinKdfCost }, () => digest(account, pin))
       : digest;
-    this.limiter = new RateLimiter(options.loginRatePerMinute);
     this.sessionHashKey = derivedSecret(options.secret, 'session-hash');
   }
 
@@ -113,7 +111,7 @@ export class Auth {
     context: RequestContext,
     now: Date,
   ): Promise<LoginResult> {
-    const wait = this.limiter.attempt(context.clientAddress, now);
+    const wait = await this.shared.loginLimit(context.clientAddress);
     if (wait > 0) return { status: 'rate_limited', retryAfterSeconds: wait };
     let jkt: string | null = null;
     if (proof.header) {

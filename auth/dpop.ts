@@ -1,10 +1,12 @@
 // DPoP (RFC 9449): proofs of possession of the device key, checked here on the
 // API tier before any host call, with server nonces that need no state shared
 // between instances (derived per time window from the master secret) and a
-// per-instance memory of the proofs seen in the current and previous window.
+// memory of the proofs already used, shared by every instance that shares the
+// replay cache (auth/shared-state.ts).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
 import { derivedSecret } from './keyring.js';
+import type { ReplayCache } from './shared-state.js';
 
 /** Asymmetric algorithms a device key may use: P-256 (every phone's secure enclave) and Ed25519. */
 export const DPOP_ALGORITHMS = ['ES256', 'Ed25519', 'EdDSA'] as const;
@@ -46,11 +48,9 @@ export const sha256Base64url = (value: string): string => createHash('sha256').u
 
 export class DpopVerifier {
   private readonly nonceKey: Buffer;
-  /** jkt:jti of accepted proofs, by nonce window; only the current and previous windows are kept. */
-  private readonly seen = new Map<number, Set<string>>();
   private readonly nonces = new Map<number, string>();
 
-  constructor(secret: string, private readonly windowSeconds: number) {
+  constructor(secret: string, private readonly windowSeconds: number, private readonly replays: ReplayCache) {
     this.nonceKey = derivedSecret(secret, 'dpop-nonce');
   }
 
@@ -70,7 +70,11 @@ export class DpopVerifier {
     return nonce;
   }
 
-  /** Checks a DPoP header against the request; throws DpopRejected, never touches the host. */
+  /**
+   * Checks a DPoP header against the request; throws DpopRejected, never
+   * touches the host. The proof is recorded in the replay cache last, once
+   * everything else about it holds.
+   */
   async verify(proof: string, target: ProofTarget): Promise<VerifiedProof> {
     const header = this.header(proof);
     let claims: Record<string, unknown>;
@@ -95,8 +99,25 @@ export class DpopVerifier {
     }
     if (typeof nonce !== 'string' || !this.validNonce(nonce, target.now)) throw new DpopRejected('use_dpop_nonce', 'nonce missing or stale');
     const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
-    this.remember(`${jkt}:${jti}`, target.now);
+    await this.useOnce(jkt, jti, iat, target.now);
     return { jkt, jwk: header.jwk, algorithm: header.alg };
+  }
+
+  /**
+   * A proof is accepted once, fleet-wide, for as long as it could be accepted
+   * at all. A proof seen before (a replay, or a request the load balancer
+   * retried after another instance had begun it), or made before the replay
+   * memory began, is answered use_dpop_nonce: the device signs a fresh proof
+   * and goes on; whoever replays a captured one cannot.
+   */
+  private async useOnce(jkt: string, jti: string, iat: number, now: Date): Promise<void> {
+    const verdict = await this.replays.record({
+      key: createHash('sha256').update(`${jkt}:${jti}`).digest('base64url'),
+      issuedAt: iat,
+      expiresAt: (iat + 2 * this.windowSeconds + 2 * CLOCK_SKEW_SECONDS) * 1000,
+    }, now);
+    if (verdict === 'replayed') throw new DpopRejected('use_dpop_nonce', 'replayed proof');
+    if (verdict === 'unverifiable') throw new DpopRejected('use_dpop_nonce', 'proof made before the replay memory began');
   }
 
   /** The protected header, refused early when it could never verify (private key material, no key, wrong type). */
@@ -131,18 +152,6 @@ export class DpopVerifier {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  /** A proof is accepted once: the same jti from the same key within its lifetime is a replay. */
-  private remember(key: string, now: Date): void {
-    const current = this.windowAt(now);
-    for (const window of this.seen.keys()) if (window < current - 1) this.seen.delete(window);
-    for (const set of this.seen.values()) if (set.has(key)) throw new DpopRejected('invalid_dpop_proof', 'replayed proof');
-    let set = this.seen.get(current);
-    if (!set) {
-      set = new Set();
-      this.seen.set(current, set);
-    }
-    set.add(key);
-  }
 }
 
 /** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */

@@ -17,7 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   423: 'Account locked (account_locked), see Retry-After',
   429: 'Too many requests (rate_limited, payee_checks_exhausted), see Retry-After',
   500: 'Unexpected failure (internal_error)',
-  503: 'Host unavailable or instance draining (host_unavailable, shutting_down), see Retry-After',
+  503: 'Host unavailable, instance draining, or a fleet-wide check that cannot be made now (host_unavailable, shutting_down, temporarily_unavailable), see Retry-After',
 };
 
 const problem = (status: number) => ({ $ref: `#/components/responses/Problem${status}` });

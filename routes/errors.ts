@@ -148,6 +148,14 @@ export class HostUnavailable extends AppError {
   }
 }
 
+/** A check that must hold across the fleet (a DPoP proof used once) cannot be made: refused, never guessed. */
+export class TemporarilyUnavailable extends AppError {
+  constructor() {
+    super(503, 'temporarily_unavailable', 'Temporarily unavailable', 'This request cannot be checked right now; try again shortly.');
+    this.withHeader('Retry-After', '2');
+  }
+}
+
 export class ShuttingDown extends AppError {
   constructor() {
     super(503, 'shutting_down', 'Shutting down', 'This instance is draining; another instance will answer.');

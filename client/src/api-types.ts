@@ -388,7 +388,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Host unavailable or instance draining (host_unavailable, shutting_down), see Retry-After */
+        /** @description Host unavailable, instance draining, or a fleet-wide check that cannot be made now (host_unavailable, shutting_down, temporarily_unavailable), see Retry-After */
         Problem503: {
             headers: {
                 [name: string]: unknown;

@@ -69,7 +69,11 @@ export class NotFound extends ApiError {}
 export class Forbidden extends ApiError {}
 /** The service refused the device's proof (a clock far off, or a client bug): not retried. */
 export class ProofRejected extends ApiError {}
-/** 503: the host is down or this instance is draining; retryAfterSeconds says when to come back. */
+/**
+ * 503: the host is down, this instance is draining, or a check it must make
+ * cannot be made now; or 502/504 from a gateway in front that got no answer
+ * from any instance. retryAfterSeconds says when to come back.
+ */
 export class ServiceUnavailable extends ApiError {}
 
 type ApiErrorClass = new (status: number, problem: Problem, retryAfterSeconds: number | null) => ApiError;
@@ -101,12 +105,15 @@ const BY_CODE: Record<string, ApiErrorClass> = {
   dpop_required: ProofRejected,
 };
 
+/** A load balancer's own answers when no instance answered it: whether the request was done is unknown. */
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
+
 /** The typed error for a problem answer; an answer that is not problem+json (a proxy's page) gets code http_<status>. */
 export function errorFor(status: number, body: unknown, retryAfterSeconds: number | null): ApiError {
   const problem: Problem = isProblem(body)
     ? body
     : { type: 'about:blank', title: `HTTP ${status}`, status, code: `http_${status}`, requestId: '' };
-  const ErrorClass = BY_CODE[problem.code] ?? (status === 503 ? ServiceUnavailable : ApiError);
+  const ErrorClass = BY_CODE[problem.code] ?? (GATEWAY_FAILURES.has(status) ? ServiceUnavailable : ApiError);
   return new ErrorClass(status, problem, retryAfterSeconds);
 }
 

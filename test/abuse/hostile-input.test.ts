@@ -240,7 +240,7 @@ describe('hostile input on every route (property-based)', function () {
         const replayed = await api.request('GET', path, { headers });
         expectSafe(replayed, `replayed GET ${path}`);
         expect(replayed.status, path).to.equal(401);
-        expect(replayed.body.code, path).to.equal('invalid_dpop_proof');
+        expect(replayed.body.code, path).to.equal('use_dpop_nonce');
         expect(api.host.stats().total, `${path} cost host calls`).to.equal(hostCalls);
       }
     });

@@ -12,7 +12,7 @@ import { hostRows, resetHost } from '../support/host.js';
 import { jwsParts } from './support.js';
 
 /** What the proxy does with one request. */
-type Plan = 'forward' | 'cut after commit' | 'answer 503';
+type Plan = 'forward' | 'cut after commit' | 'answer 503' | 'gateway 502 after commit';
 
 interface Passed {
   method: string;
@@ -54,6 +54,11 @@ class FaultyProxy {
         const answerBody = await whole(answer); // the whole answer: the host has committed
         if (decided === 'cut after commit') {
           req.socket.destroy();
+          return;
+        }
+        if (decided === 'gateway 502 after commit') {
+          // nginx's own page when the instance it chose died before answering (it repeats no POST).
+          res.writeHead(502, { 'content-type': 'text/html' }).end('<html><head><title>502 Bad Gateway</title></head></html>');
           return;
         }
         const headers = { ...answer.headers, 'content-length': String(answerBody.length) };
@@ -130,6 +135,17 @@ describe('BankClient transfers over a connection that fails', () => {
     expect(tries.map((t) => t.plan)).to.deep.equal(['answer 503', 'answer 503', 'forward']);
     expect(new Set(tries.map((t) => t.headers['idempotency-key'])).size).to.equal(1);
     expect(new Set(tries.map((t) => t.headers['transfer-signature'])).size).to.equal(1);
+  });
+
+  it('retries after a load balancer\'s 502 (its instance died mid-request), and gets the original booking back', async () => {
+    failures.set(1, 'gateway 502 after commit');
+    const alice = client();
+    await alice.login(ALICE.account, ALICE.pin);
+    const result = await alice.transfer(transfer);
+    expect(result.replayed).to.equal(true);
+    expect(await booked()).to.have.length(1);
+    expect(proxy.transfers().map((t) => t.plan)).to.deep.equal(['gateway 502 after commit', 'forward']);
+    expect(await balance()).to.equal('975.00');
   });
 
   it('gives up after its tries with the idempotency key, which finishes the transfer later without booking it twice', async () => {

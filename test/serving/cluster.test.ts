@@ -1,21 +1,26 @@
 // WORKERS=2: two worker processes share one port and serve one session
-// consistently (the session lives on the host); a dead worker is replaced.
-// Needs a PostgreSQL server (PGlite is one process): a database of its own on
-// the one TEST_PG_ADMIN_URL names (CI has it; elsewhere the suite says it skips).
+// consistently (the session lives on the host); a dead worker is replaced;
+// without Redis the primary keeps the used DPoP proofs, so a proof one worker
+// accepted is refused by the other; one scrape of the metrics port shows
+// every worker's series. Needs a PostgreSQL server (PGlite is one process): a
+// database of its own on the one TEST_PG_ADMIN_URL names (CI has it;
+// elsewhere the suite says it skips).
 import { expect } from 'chai';
 import { get } from 'node:http';
+import { TestDevice } from '../support/dpop.js';
 import type { ScratchDatabase } from '../../scripts/scratch-database.js';
 import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE } from '../support/app.js';
 
-/** One request on a fresh connection, so the kernel may hand it to either worker. */
-function fresh(url: string, token: string): Promise<number> {
+/** One request on a fresh connection, so the primary may hand it to either worker. */
+function fresh(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false, headers: { authorization: `Bearer ${token}`, connection: 'close' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    get(url, { agent: false, headers: { ...headers, connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
 }
@@ -38,12 +43,12 @@ describe('WORKERS=2 (node cluster)', function () {
     await database?.drop();
   });
 
-  it('serves one session from both workers and replaces a dead one', async () => {
+  it('serves one session from both workers, uses a proof once on both, shows both in one scrape, and replaces a dead worker', async () => {
     if (!database) throw new Error('no database');
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     child = spawnChild(['app/server.ts'], {
-      WORKERS: '2', DB_URL: database.url, PORT: String(port), JWT_SECRET: TEST_SECRET, PIN_PEPPER: TEST_PIN_PEPPER, NODE_ENV: 'development',
-      LOG_LEVEL: 'info', PIN_KDF_COST: '1024', DEMO_DATA: 'true',
+      WORKERS: '2', DB_URL: database.url, PORT: String(port), METRICS_PORT: String(metricsPort), JWT_SECRET: TEST_SECRET,
+      PIN_PEPPER: TEST_PIN_PEPPER, NODE_ENV: 'development', LOG_LEVEL: 'info', PIN_KDF_COST: '1024', DEMO_DATA: 'true', REDIS_URL: '',
     });
     const listening = (count: number) => child.waitFor(/"msg":"listening"/, count);
     await listening(2);
@@ -52,18 +57,45 @@ describe('WORKERS=2 (node cluster)', function () {
     expect(login.status).to.equal(201);
     const { token } = await login.json() as { token: string };
 
-    const statuses = await Promise.all(Array.from({ length: 40 }, () => fresh(`${base}/api/accounts`, token)));
+    const bearer = { authorization: `Bearer ${token}` };
+    const statuses = (await Promise.all(Array.from({ length: 40 }, () => fresh(`${base}/api/accounts`, bearer)))).map((r) => r.status);
     expect(statuses.every((s) => s === 200), statuses.join()).to.equal(true);
     const servedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"')).map((l) => JSON.parse(l).pid as number));
     expect(servedBy.size, 'both workers answered').to.equal(2);
+
+    // A device-bound session: a proof one worker accepted is refused by both, as the primary remembers it.
+    const phone = await TestDevice.create();
+    const prove = (method: string, path: string, bound?: string) => phone.proof({ method, url: `${base}${path}`, token: bound });
+    const loginWith = async () => fetch(`${base}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', dpop: await prove('POST', '/api/auth/login') },
+      body: JSON.stringify({ account: ALICE.account, pin: ALICE.pin }),
+    });
+    let bound = await loginWith();
+    phone.nonce = bound.headers.get('dpop-nonce');
+    if (bound.status === 401) bound = await loginWith();
+    expect(bound.status).to.equal(201);
+    const { token: boundToken } = await bound.json() as { token: string };
+    const captured = { authorization: `DPoP ${boundToken}`, dpop: await prove('GET', '/api/accounts', boundToken) };
+    expect((await fresh(`${base}/api/accounts`, captured)).status).to.equal(200);
+    const replays = await Promise.all(Array.from({ length: 12 }, () => fresh(`${base}/api/accounts`, captured)));
+    expect(replays.map((r) => r.status)).to.deep.equal(Array(12).fill(401));
+    expect(replays.every((r) => JSON.parse(r.body).code === 'use_dpop_nonce')).to.equal(true);
+    const refusedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"') && l.includes('"status":401'))
+      .map((l) => JSON.parse(l).pid as number));
+    expect(refusedBy.size, 'both workers refused the replay').to.equal(2);
+
+    const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const pids = new Set([...scrape.matchAll(/^http_request_duration_seconds_count\{[^}]*pid="(\d+)"[^}]*\} \d+/gm)].map((m) => Number(m[1])));
+    expect([...pids].sort(), 'one scrape, every worker').to.deep.equal([...servedBy].sort());
 
     const [victim] = servedBy;
     if (victim === undefined) throw new Error('no worker to kill');
     process.kill(victim, 'SIGKILL');
     await child.waitFor(/worker died; starting a replacement/);
     await listening(3);
-    const after = await Promise.all(Array.from({ length: 10 }, () => fresh(`${base}/api/accounts`, token)));
-    expect(after.every((s) => s === 200)).to.equal(true);
+    const after = await Promise.all(Array.from({ length: 10 }, () => fresh(`${base}/api/accounts`, bearer)));
+    expect(after.every((r) => r.status === 200)).to.equal(true);
+    expect((await fresh(`${base}/api/accounts`, captured)).status, 'the primary still remembers the proof').to.equal(401);
 
     child.process.kill('SIGTERM');
     expect(await child.exited).to.equal(0);

@@ -25,9 +25,10 @@ describe('the production start (compiled JavaScript, NODE_ENV=production)', func
     child = spawnPlain(['dist/app/server.js'], {
       NODE_ENV: 'production', PORT: '0', DB_URL: 'pglite:memory', METRICS_PORT: '0', LOG_LEVEL: 'info',
       JWT_SECRET: 'compiled-test-secret-0123456789abcdefghij', PIN_PEPPER: 'compiled-test-pepper-0123456789abcdefghij',
+      PUBLIC_ORIGIN: 'https://api.bank.example', REDIS_URL: '',
     });
     const listening = JSON.parse(await child.waitFor(/"msg":"listening"/)) as { url: string };
-    expect(await child.waitFor(/PUBLIC_ORIGIN is not set/), 'production without PUBLIC_ORIGIN says so').to.match(/"level":40/);
+    expect(await child.waitFor(/REDIS_URL is not set/), 'production without Redis says what is shared').to.match(/"level":40/);
     expect((await request(listening.url, 'GET', '/health/ready')).status).to.equal(200);
     const login = await request(listening.url, 'POST', '/api/auth/login', { body: { account: '100000001', pin: '12345' } });
     expect(login.status).to.equal(401);

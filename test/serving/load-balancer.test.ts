@@ -1,19 +1,21 @@
 // Two API instances behind nginx with deploy/nginx.conf (Debian's nginx, on
 // loopback): login through one instance, logout through the other, and the
-// token is dead behind both; device-bound sessions through the balancer.
+// token is dead behind both; device-bound sessions through the balancer; one
+// login count per client address for both; only the service's own Host.
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { eventually } from '../support/wait.js';
+import { connect } from 'node:net';
 import { hostRows, resetHost } from '../support/host.js';
-import { freePort } from '../../scripts/local-service.js';
-import { ALICE, request, startApp, type TestApp } from '../support/app.js';
+import { ALICE, request, startApp, TestClock, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 import { TestDevice } from '../support/dpop.js';
+import { memoryState } from '../../auth/shared-state.js';
+import { fetchFrom } from '../support/fetch-from.js';
+import { nginxInstalled, startBalancer, type Balancer } from '../support/nginx.js';
 
-const NGINX = '/usr/sbin/nginx';
+/** Another loopback address than the other tests': its login count is its own. */
+const ATTACKER = '127.0.0.3';
+
+const fromAttacker = fetchFrom(ATTACKER);
 
 async function count(api: TestApp, route: string): Promise<number> {
   const text = await api.app.metrics.text();
@@ -23,41 +25,30 @@ async function count(api: TestApp, route: string): Promise<number> {
 
 describe('two instances behind nginx (deploy/nginx.conf)', function () {
   this.timeout(60_000);
-  let dir: string;
-  let nginx: ChildProcess | undefined;
+  let nginx: Balancer | undefined;
   let one: TestApp;
   let two: TestApp;
   let balancer: string;
 
   before(async function () {
-    if (spawnSync(NGINX, ['-v']).error) {
-      console.log(`      (skipped: no nginx at ${NGINX}; install Debian's nginx)`);
+    if (!nginxInstalled()) {
+      console.log('      (skipped: no nginx at /usr/sbin/nginx; install Debian\'s nginx)');
       this.skip();
     }
     await resetHost();
-    // As deploy/docker-compose.yml runs them: one trusted hop, the balancer.
+    // As deploy/docker-compose.yml runs them: one trusted hop, the balancer, and one memory of logins (Redis there).
     const env = { TRUST_PROXY: '1', LOGIN_RATE_PER_MINUTE: '3' };
-    one = await startApp(env);
-    two = await startApp(env, { clock: one.clock });
-    dir = mkdtempSync(join(tmpdir(), 'api-nginx-'));
-    mkdirSync(join(dir, 'logs'));
-    const port = await freePort();
-    const config = readFileSync('deploy/nginx.conf', 'utf8')
-      .replace(/# @upstreams[^\n]*\n[^\n]*\n[^\n]*\n/, [one, two].map((a) => `    server ${new URL(a.url).host};\n`).join(''))
-      .replace(/# @listen\n\s*listen 8080;/, `listen 127.0.0.1:${port};`)
-      .replace('worker_processes auto;', `worker_processes 1;\npid ${dir}/nginx.pid;`)
-      .replace('access_log off;', `access_log off;\n  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;`);
-    writeFileSync(join(dir, 'nginx.conf'), config);
-    copyFileSync('deploy/proxy_params.conf', join(dir, 'proxy_params.conf'));
-    nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    balancer = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${balancer}/health/live`)).ok);
+    const clock = new TestClock();
+    const shared = memoryState({ loginsPerMinute: 3 }, clock.now);
+    one = await startApp(env, { clock, sharedState: shared });
+    two = await startApp(env, { clock, sharedState: shared });
+    nginx = await startBalancer([one, two].map((api) => new URL(api.url).host));
+    balancer = nginx.url;
   });
   after(async () => {
-    nginx?.kill('SIGQUIT');
+    await nginx?.stop();
     await one?.close();
     await two?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('logs in through one instance and out through the other; the token dies behind both', async () => {
@@ -80,26 +71,25 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
     expect(await count(one, 'GET /api/accounts')).to.equal(1);
   });
 
-  it('takes the client address the balancer saw, whatever X-Forwarded-For the client sends', async () => {
+  it('counts logins by the address the balancer saw, across both instances, whatever X-Forwarded-For the client sends', async () => {
     await resetHost();
-    one.clock.advance(60); // a fresh rate-limit window on both instances (they share the clock)
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) { // a new forged address each time: an attacker dodging the per-address limit
-      const response = await request(balancer, 'POST', '/api/auth/login', {
-        body: { account: `80000000${i}`, pin: '00000' }, headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      const sent = await fromAttacker(`${balancer}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i}` },
+        body: JSON.stringify({ account: `80000000${i}`, pin: '00000' }),
       });
-      statuses.push(response.status);
+      statuses.push(sent.status);
     }
-    // Three attempts per minute per address on each of the two instances; the rest are 429 from the API.
-    expect(statuses.filter((s) => s === 401)).to.have.length(6);
-    expect(statuses.filter((s) => s === 429)).to.have.length(2);
+    // Three attempts per minute per address, counted once for both instances (round robin sent four to each).
+    expect(statuses).to.deep.equal([401, 401, 401, 429, 429, 429, 429, 429]);
+    expect(await count(one, 'POST /api/auth/login') && await count(two, 'POST /api/auth/login'), 'both instances answered').to.be.greaterThan(0);
     const audited = await hostRows("SELECT DISTINCT client_address FROM audit_log WHERE event = 'login'");
-    expect(audited.map((row) => row.client_address)).to.deep.equal(['127.0.0.1']);
+    expect(audited.map((row) => row.client_address)).to.deep.equal([ATTACKER]);
   });
 
   it('serves device-bound sessions: proofs name the address the client used, whatever X-Forwarded-Host it sends', async () => {
     await resetHost();
-    one.clock.advance(60);
     const phone = await TestDevice.create();
     /** A request with a proof for `url`, signed again once with the nonce the service asks for. */
     const send = async (method: string, path: string, options: { token?: string; body?: unknown; url?: string; headers?: Record<string, string> } = {}) => {
@@ -134,5 +124,19 @@ describe('two instances behind nginx (deploy/nginx.conf)', function () {
 
   it('keeps /metrics off the public side', async () => {
     expect((await fetch(`${balancer}/metrics`)).status).to.equal(404);
+  });
+
+  it('answers only its server_name: any other Host is closed without an answer, and reaches no instance', async () => {
+    const before = await count(one, 'GET /health/live') + await count(two, 'GET /health/live');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(balancer).port), '127.0.0.1', () => {
+        socket.end('GET /health/live HTTP/1.1\r\nHost: bank.example.evil\r\nConnection: close\r\n\r\n');
+      });
+      let received = '';
+      socket.on('data', (chunk) => { received += String(chunk); }).on('close', () => resolve(received)).on('error', reject);
+    });
+    expect(answer, 'nginx closed the connection without a response (444)').to.equal('');
+    expect(await count(one, 'GET /health/live') + await count(two, 'GET /health/live')).to.equal(before);
+    expect((await fetch(`${balancer}/health/live`)).status, 'its own name is served').to.equal(200);
   });
 });

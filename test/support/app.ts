@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App } from '../../app/app.js';
 import { loadConfig, type Config } from '../../app/config.js';
+import type { SharedState } from '../../auth/shared-state.js';
 import type { Host } from '../../db/host.js';
 import { contractFor } from './contract.js';
 import type { TestDevice } from './dpop.js';
@@ -74,13 +75,14 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
 
 export async function startApp(
   env: Record<string, string> = {},
-  options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string; tracer?: Tracer; logger?: Logger } = {},
+  options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string; tracer?: Tracer; logger?: Logger; sharedState?: SharedState } = {},
 ): Promise<TestApp> {
   const config = testConfig(env);
   const host = options.host ?? await sharedHost();
   const clock = options.clock ?? new TestClock();
   const app = createApp({ config, host, secret: options.secret ?? TEST_SECRET, pinPepper: options.pinPepper ?? TEST_PIN_PEPPER, clock: clock.read,
     tracer: options.tracer ?? null, ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.sharedState ? { sharedState: options.sharedState } : {}),
   });
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,7 +99,9 @@ export async function startApp(
     request: checked,
     async requestAs<T>(device: TestDevice, method: string, path: string, opts: RequestOptions = {}) {
       const send = async (): Promise<Response<T>> => {
-        const proof = await device.proof({ method, url: `${url}${path}`, token: opts.token, iat: Math.floor(clock.now.getTime() / 1000) });
+        // The proof names the origin the app holds proofs against: PUBLIC_ORIGIN when set, else where it listens.
+        const origin = config.publicOrigin ?? url;
+        const proof = await device.proof({ method, url: `${origin}${path}`, token: opts.token, iat: Math.floor(clock.now.getTime() / 1000) });
         const headers = { ...opts.headers, dpop: proof, ...(opts.token ? { authorization: `DPoP ${opts.token}` } : {}) };
         const response = await checked<T>(method, path, { ...opts, token: undefined, headers });
         device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;

@@ -34,6 +34,8 @@ describe('configuration', () => {
     [{ TLS_CERT: 'cert.pem' }, 'TLS_KEY'], [{ WORKERS: '2' }, 'WORKERS'], [{ PIN_KDF_COST: '1000' }, 'PIN_KDF_COST'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'], [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, 'PIN_PEPPER'], [{ PIN_PEPPER: 'short' }, 'PIN_PEPPER'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), PIN_PEPPER: 'y'.repeat(40) }, 'PUBLIC_ORIGIN'],
+    [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'], [{ REDIS_URL: 'not a url' }, 'REDIS_URL'], [{ REDIS_KEY_PREFIX: 'a b' }, 'REDIS_KEY_PREFIX'],
     [{ JWT_SECRET: 'x'.repeat(40), PIN_PEPPER: 'x'.repeat(40) }, 'PIN_PEPPER'], [{ SESSION_BINDING: 'sometimes' }, 'SESSION_BINDING'],
     [{ PUBLIC_ORIGIN: 'https://api.bank.example/v1' }, 'PUBLIC_ORIGIN'], [{ PUBLIC_ORIGIN: 'ftp://x' }, 'PUBLIC_ORIGIN'],
     [{ DB_MIGRATE: 'yes' }, 'DB_MIGRATE'], [{ METRICS_PORT: 'none' }, 'METRICS_PORT'], [{ STEP_UP_AMOUNT: '-5' }, 'STEP_UP_AMOUNT'],
@@ -45,9 +47,15 @@ describe('configuration', () => {
     });
   }
 
-  it('in production needs JWT_SECRET and PIN_PEPPER, binds every session to a device and turns demo data off', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), PIN_PEPPER: 'y'.repeat(40) });
-    expect(config).to.include({ demoData: false, sessionBinding: 'required' });
+  it('in production needs JWT_SECRET, PIN_PEPPER and PUBLIC_ORIGIN, binds every session to a device and turns demo data off', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), PIN_PEPPER: 'y'.repeat(40), PUBLIC_ORIGIN: 'https://api.bank.example' });
+    expect(config).to.include({ demoData: false, sessionBinding: 'required', publicOrigin: 'https://api.bank.example' });
+  });
+
+  it('keeps the replay memory and login limit in the process unless REDIS_URL names a Redis', () => {
+    expect(loadConfig({})).to.include({ redisUrl: null, redisKeyPrefix: 'host-session-api:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal:6380/2', REDIS_KEY_PREFIX: 'bank-a:' }))
+      .to.include({ redisUrl: 'rediss://cache.internal:6380/2', redisKeyPrefix: 'bank-a:' });
   });
 
   it('stops `npm start` with one line naming the variable and a non-zero exit code', function () {
