@@ -127,12 +127,24 @@ function fieldErrors(error: ValidationError, where: string): FieldError[] {
   return inner.map((e) => ({ path: fieldPath(where, e.path), message: messageFor(e) }));
 }
 
-/** Paths of strings holding control characters: no host column may store them (NUL breaks PostgreSQL outright). */
-function controlCharacterPaths(value: unknown, path: string): string[] {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  if (typeof value === 'string') return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value) ? [path] : [];
+/**
+ * Characters no stored text may hold: C0 controls (tab and line breaks
+ * included: a device label or reference with CR/LF forges lines in any text
+ * export of the audit), DEL and C1 controls, the Unicode line and paragraph
+ * separators, and the bidirectional embeddings, overrides and isolates that
+ * make text display in an order other than it is stored (U+202E).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/** Paths of strings (and object keys) holding such characters, anywhere in the input. */
+function unsafeTextPaths(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return UNSAFE_TEXT.test(value) ? [path] : [];
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, inner]) => controlCharacterPaths(inner, path ? `${path}.${key}` : key));
+    return Object.entries(value).flatMap(([key, inner]) => {
+      const at = path ? `${path}.${key}` : key;
+      return UNSAFE_TEXT.test(key) ? [at] : unsafeTextPaths(inner, at);
+    });
   }
   return [];
 }
@@ -157,8 +169,8 @@ function unknownKeyErrors(schema: Schema, value: unknown, where: string): FieldE
 
 function validated(schema: Schema | undefined, value: unknown, where: string, strict: boolean): unknown {
   if (!schema) return {};
-  const bad = controlCharacterPaths(value, '');
-  if (bad.length) throw new ValidationFailed(bad.map((path) => ({ path: `${where}${path}`, message: 'must not contain control characters' })));
+  const bad = unsafeTextPaths(value, '');
+  if (bad.length) throw new ValidationFailed(bad.map((path) => ({ path: `${where}${path}`, message: 'must not contain control or text-direction characters' })));
   // Unknown keys are refused before yup sees them; the known ones are then checked in full.
   const unknown = unknownKeyErrors(schema, value, where);
   try {
