@@ -13,6 +13,8 @@ export interface Config {
   dbStatementTimeoutSeconds: number;
   /** A statement waiting longer for a row lock fails (503). */
   dbLockTimeoutSeconds: number;
+  /** How long opening a host connection may take (Db2: TLS and authentication through Db2 Connect), apart from waiting for a pooled one. */
+  dbConnectTimeoutSeconds: number;
   /** Unset in development: the server entry generates one and keeps it beside the data. */
   jwtSecret: string | undefined;
   /** The PIN digests' secret, apart from JWT_SECRET so either can rotate alone; unset in development as above. */
@@ -224,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbMigrate: choice(env, 'DB_MIGRATE', dbUrl.startsWith('db2://') ? 'check' : 'auto', ['auto', 'check'] as const),
     dbStatementTimeoutSeconds: integer(env, 'DB_STATEMENT_TIMEOUT_SECONDS', 10, 1, 3600),
     dbLockTimeoutSeconds: integer(env, 'DB_LOCK_TIMEOUT_SECONDS', 5, 1, 3600),
+    dbConnectTimeoutSeconds: integer(env, 'DB_CONNECT_TIMEOUT_SECONDS', 10, 1, 32_767),
     jwtSecret,
     pinPepper,
     sessionBinding: choice(env, 'SESSION_BINDING', production ? 'required' : 'optional', ['optional', 'required'] as const),

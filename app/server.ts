@@ -51,7 +51,7 @@ function listen(config: Config, app: App): Server {
 
 export function hostOptions(config: Config, logger: Logger): HostOptions {
   return {
-    poolSize: config.dbPoolSize, acquireTimeoutMs: 1000,
+    poolSize: config.dbPoolSize, acquireTimeoutMs: 1000, connectTimeoutMs: config.dbConnectTimeoutSeconds * 1000,
     statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000, lockTimeoutMs: config.dbLockTimeoutSeconds * 1000,
     onIdleError: (error) => logger.warn({ err: error }, 'idle host connection failed'),
     onWarning: (warning) => logger.warn({ warning }, 'host completed a statement with a warning'),

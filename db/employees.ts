@@ -64,7 +64,7 @@ const prefixPattern = (prefix: string): string => `${prefix.toUpperCase().replac
 export async function listEmployees(host: Host, query: EmployeeQuery, context?: CallContext): Promise<{ items: Employee[]; total: number }> {
   const dept = query.workDept ?? null;
   const pattern = query.lastNamePrefix === undefined ? null : prefixPattern(query.lastNamePrefix);
-  const rows = await host.query(statements.employeeList, [dept, dept, pattern, pattern, query.offset, query.limit], context);
+  const rows = await host.query(statements.employeeList, [dept, dept, pattern, pattern, query.offset, query.offset + query.limit], context);
   return {
     total: rows[0] ? asNumber(rows[0].total) : 0,
     items: rows.filter((row) => row.empno !== null).map(toEmployee),

@@ -1,6 +1,7 @@
-// Named, portable statements: `?` placeholders, OFFSET/FETCH FIRST, no vendor
-// functions, so the same text runs on PostgreSQL, PGlite and Db2. Writes that
-// need an audit row are stored procedures instead (procedures.ts).
+// Named, portable statements: `?` placeholders, FETCH FIRST, no vendor
+// functions, so the same text runs on PostgreSQL, PGlite, Db2 for LUW and
+// Db2 for z/OS (each form is listed with its IBM references in docs/db2.md).
+// Writes that need an audit row are stored procedures instead (procedures.ts).
 import { EMPLOYEE_COLUMNS } from './procedures.js';
 
 export interface Statement {
@@ -18,19 +19,19 @@ export const statements = {
     SELECT ${EMPLOYEE_SELECT} FROM employee WHERE empno = ?`),
 
   // One round trip for the page and its total: the count rides along on every
-  // row, and on a single row of NULLs when the page is empty.
+  // row, and on a single row of NULLs when the page is empty. The page is the
+  // matches numbered first < match_no <= last, not OFFSET: Db2 for z/OS allows
+  // OFFSET only in the outermost fullselect, and this one needs the count too.
   employeeList: statement('employee.list', `
     WITH matches AS (
-      SELECT ${EMPLOYEE_SELECT} FROM employee
+      SELECT ${EMPLOYEE_SELECT}, ROW_NUMBER() OVER (ORDER BY empno) AS match_no FROM employee
        WHERE (CAST(? AS VARCHAR(3)) IS NULL OR workdept = CAST(? AS VARCHAR(3)))
          AND (CAST(? AS VARCHAR(32)) IS NULL OR UPPER(lastname) LIKE CAST(? AS VARCHAR(32)) ESCAPE '!')
-    ), page AS (
-      SELECT * FROM matches ORDER BY empno OFFSET ? ROWS FETCH FIRST ? ROWS ONLY
     )
     SELECT counted.total, page.*
       FROM (SELECT COUNT(*) AS total FROM matches) counted
-      LEFT JOIN page ON 1 = 1
-     ORDER BY page.empno`),
+      LEFT JOIN (SELECT * FROM matches WHERE match_no > CAST(? AS INTEGER) AND match_no <= CAST(? AS INTEGER)) page ON 1 = 1
+     ORDER BY page.match_no`),
 
   accountsOfCustomer: statement('account.list', `
     SELECT account_id, bank_id, kind, currency, balance

@@ -8,7 +8,7 @@ import { cents, checkTransferSignature, SignatureRejected, type CheckedSignature
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
 import { AccountLocked, AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
-import { cursorQuery, decodeCursor, encodeCursor, limitQuery, money, signedMoney, timestamp } from './schemas.js';
+import { cursorQuery, decodeCursor, encodeCursor, hostText, limitQuery, money, signedMoney, timestamp } from './schemas.js';
 
 const accountId = () => string().matches(/^\d{6,20}$/, 'must be 6 to 20 digits');
 
@@ -35,7 +35,7 @@ const transferBody = object({
   toAccount: accountId().required(),
   amount: money().required()
     .test('positive', 'must be greater than 0.00', (value) => value === undefined || Number(value) > 0),
-  reference: string().max(140),
+  reference: hostText(140),
   pin: string().matches(/^\d{4,8}$/, 'must be 4 to 8 digits')
     .meta({ description: 'The PIN again (step-up): required above the step-up amount, checked and counted toward the lockout as at login.' }),
 }).noUnknown().strict();

@@ -8,14 +8,14 @@ import {
 import { sessionView } from '../auth/auth.js';
 import { customerSessions, endSession, getScratchpad, logout, logoutAll, putScratchpad } from '../db/sessions.js';
 import { requestUrl, route, type RouteDeps, type RouteSpec } from './define.js';
-import { timestamp } from './schemas.js';
+import { hostText, timestamp } from './schemas.js';
 
 export const SCRATCHPAD_LIMIT_BYTES = 4096;
 
 const loginBody = object({
   account: string().required().matches(/^\d{6,20}$/, 'must be 6 to 20 digits'),
   pin: string().required().matches(/^\d{4,8}$/, 'must be 4 to 8 digits'),
-  device: string().max(64).meta({ description: 'Free-text device label, kept with the session, shown in the device list and the audit trail.' }),
+  device: hostText(64).meta({ description: 'Free-text device label, kept with the session, shown in the device list and the audit trail.' }),
 }).noUnknown().strict();
 
 const sessionSchema = object({

@@ -7,19 +7,19 @@ import {
 } from '../db/employees.js';
 import type { HostSession, RequestContext } from '../db/sessions.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
-import { isoDate, limitQuery, money, queryInt, signedMoney } from './schemas.js';
+import { hostText, isoDate, limitQuery, money, queryInt, signedMoney } from './schemas.js';
 
 const empno = () => string().matches(/^[A-Za-z0-9]{6}$/, 'must be 6 letters or digits');
 
 /** Every field but empno, each optional: the shape of a partial update. */
 const employeeFields = {
-  firstName: string().min(1).max(12),
-  midInit: string().max(1).nullable(),
-  lastName: string().min(1).max(15),
-  workDept: string().max(3).nullable(),
+  firstName: hostText(12).min(1),
+  midInit: hostText(1).nullable(),
+  lastName: hostText(15).min(1),
+  workDept: hostText(3).nullable(),
   phoneNo: string().matches(/^\d{4}$/, 'must be 4 digits').nullable(),
   hireDate: isoDate().nullable(),
-  job: string().max(8).nullable(),
+  job: hostText(8).nullable(),
   edLevel: number().integer().min(1).max(30),
   sex: string().oneOf(SEXES).nullable(),
   birthDate: isoDate().nullable(),

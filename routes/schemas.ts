@@ -1,6 +1,15 @@
 // Schemas several route modules share.
 import { array, number, object, string } from 'yup';
 
+/**
+ * Text a host column stores: at most `bytes` bytes of UTF-8, which is what a
+ * VARCHAR(n) or CHAR(n) holds in a Unicode Db2 database (PostgreSQL counts
+ * characters, so the byte bound is the one both hosts keep). Refused with
+ * 400 here rather than 22001 (a 500) from the host.
+ */
+export const hostText = (bytes: number) => string().max(bytes)
+  .test('utf8-bytes', `must be at most ${bytes} bytes of UTF-8 (é, ü or ß take two each)`, (value) => value === undefined || value === null || Buffer.byteLength(value) <= bytes);
+
 /** Money in: a non-negative decimal string with at most two places, never a float. */
 export const money = (integerDigits = 13) => string()
   .matches(new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,2})?$`), `must be a decimal string with at most ${integerDigits} digits before the point and two after`)

@@ -166,15 +166,13 @@ count_of() { # what query
   fi
 }
 
-# Sets $placed to the script to run: with --in, a copy whose /* @IN */
-# markers are the placement clause; the marker is a harmless comment without.
+# Sets $placed to the script to run: a copy whose /* @IN */ markers are the
+# placement clause, or nothing without --in (no bracketed comment reaches Db2:
+# not every release takes one in a dynamic statement).
 placed=
 place() { # script
-  placed=$1
-  if [[ -n $placement_clause ]]; then
-    placed=$work/$(basename "$1")
-    sed "s|/\\* @IN \\*/|$placement_clause|g" "$1" >"$placed"
-  fi
+  placed=$work/$(basename "$1")
+  sed "s|[[:space:]]*/\\* @IN \\*/|${placement_clause:+ $placement_clause}|g" "$1" >"$placed"
 }
 
 say "Connecting to $database${user:+ as $user}${user:+ (the CLP asks for the password)}"

@@ -123,9 +123,14 @@ function lowerKeys(row: Record<string, unknown>): Row {
 }
 
 /** Statements of a Db2 script are separated by lines holding only "@" (the CLP's `-td@`). */
+/**
+ * A CLP script (db2 -td@) as its statements: comment lines out, and the
+ * table-placement marker (deploy.sh --in fills it) out too, since not every
+ * Db2 release takes a bracketed comment in a dynamic statement.
+ */
 export function splitScript(sql: string): string[] {
   return sql.split(/^\s*@\s*$/m)
-    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
+    .map((statement) => statement.replace(/^\s*--.*$/gm, '').replace(/\s*\/\* @IN \*\//g, '').trim())
     .filter(Boolean);
 }
 

@@ -89,7 +89,7 @@ describe('Db2 driver: character data (DB2CODEPAGE)', () => {
     expect(booked).to.deep.equal([{ reference: REFERENCE }]);
   });
 
-  it('still counts a VARCHAR in bytes: 15 characters with umlauts, which the API accepts, do not fit VARCHAR(15) in a Unicode database (22001)', async () => {
+  it('still counts a VARCHAR in bytes: 15 characters with umlauts do not fit VARCHAR(15) in a Unicode database (22001; the API refuses them first: employees.test.ts)', async () => {
     const { host, db2 } = await openScriptedHostAsStarted();
     db2.respond = echo;
     const error = await failure(host.call('employee_create', argsFor('employee_create', { empno: '000778', firstnme: 'Jörg', lastname: 'Müller-Lüdenbök' })));

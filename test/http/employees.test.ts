@@ -153,6 +153,7 @@ describe('employees', () => {
       ['a salary too large for DECIMAL(9,2)', { ...NEW_EMPLOYEE, salary: '12345678.00' }],
       ['an unknown field', { ...NEW_EMPLOYEE, nickname: 'Ada' }],
       ['a NUL byte', { ...NEW_EMPLOYEE, firstName: 'A\u0000B' }],
+      ['a lastName of 15 characters but 18 bytes of UTF-8 (a Db2 VARCHAR(15) holds bytes)', { ...NEW_EMPLOYEE, lastName: 'Müller-Lüdenbök' }],
     ];
     for (const [what, body] of invalid) {
       it(`is 400 for ${what}, and nothing is stored`, async () => {
@@ -161,6 +162,17 @@ describe('employees', () => {
         expect((await api.request('GET', '/api/sample/employee/990001', { token: staff })).status).to.equal(404);
       });
     }
+
+    it('stores a name with accents that fits its column in bytes, and reads it back whole', async () => {
+      const response = await api.request('POST', '/api/sample/employee', { token: staff, body: { ...NEW_EMPLOYEE, firstName: 'Jörg', lastName: 'Groß-Müller' } });
+      expect(response.status, response.text).to.equal(201);
+      expect((await api.request('GET', '/api/sample/employee/990001', { token: staff })).body).to.include({ firstName: 'Jörg', lastName: 'Groß-Müller' });
+    });
+
+    it('says why a name of few characters is too long: its bytes', async () => {
+      const response = await api.request('POST', '/api/sample/employee', { token: staff, body: { ...NEW_EMPLOYEE, lastName: 'Müller-Lüdenbök' } });
+      expect(response.body.errors).to.deep.equal([{ path: 'lastName', message: 'must be at most 15 bytes of UTF-8 (é, ü or ß take two each)' }]);
+    });
 
     it('names each invalid field in errors', async () => {
       const response = await api.request('POST', '/api/sample/employee', { token: staff, body: { empno: 'x', nickname: 1 } });
