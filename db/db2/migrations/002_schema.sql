@@ -1,7 +1,7 @@
 -- Tables of the host beside SAMPLE's: customers, accounts and the ledger,
 -- login credentials and failure counters, host sessions (the scratch pad),
 -- transfers and each customer's day of them, and the audit trail.
--- Twins of the PostgreSQL schema (db/pg/migrations 001 and 005). Timestamps
+-- Twins of the PostgreSQL schema (db/pg/migrations/001_baseline.sql). Timestamps
 -- are UTC by this schema's convention (the API passes every clock value).
 -- No column is named with a Db2 for z/OS reserved word (AT, ROLE, DAY,
 -- SCRATCHPAD...): test/host/db2-scripts.test.ts checks every identifier.

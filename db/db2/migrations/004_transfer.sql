@@ -1,4 +1,4 @@
--- Money transfer, SQL PL twin of db/pg/migrations/006 (its header says what
+-- Money transfer, SQL PL twin of db/pg/migrations/001_baseline.sql (its transfer header says what
 -- is checked and why): same parameters and status codes. One CALL, one unit
 -- of work. The idempotency key is claimed first (a concurrent call with the
 -- same key waits on the primary key until this one commits, then finds its

@@ -1,4 +1,4 @@
--- Employee writes, SQL PL twins of db/pg/migrations/007: each one CALL that
+-- Employee writes, SQL PL twins of db/pg/migrations/001_baseline.sql: each one CALL that
 -- also answers the row as stored, refuses a WORKDEPT DEPARTMENT does not hold
 -- as a status (a real SAMPLE database's foreign key RED would otherwise raise
 -- SQLSTATE 23503), and writes its audit row in the same unit of work.
