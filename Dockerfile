@@ -45,6 +45,7 @@ EOF
 COPY tsconfig.json tsconfig.build.json ./
 COPY app ./app
 COPY auth ./auth
+COPY contract ./contract
 COPY db ./db
 COPY routes ./routes
 COPY client ./client

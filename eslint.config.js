@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules, plus the layering of DESIGN.md
-// (db/ imports nothing above it; auth/ only db/; routes/ never app/).
+// Lint: typescript-eslint's recommended rules, plus the layering README.md's
+// "How it is built" describes: contract/ imports no other layer; db/ only
+// contract/; auth/ only db/ and contract/; routes/ never app/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,7 +8,7 @@ const layer = (files, forbidden) => ({
   files,
   rules: {
     'no-restricted-imports': ['error', {
-      patterns: forbidden.map((folder) => ({ group: [`**/${folder}/*`], message: `DESIGN.md: this layer may not import ${folder}/` })),
+      patterns: forbidden.map((folder) => ({ group: [`**/${folder}/*`], message: `layering (README.md, "How it is built"): this layer may not import ${folder}/` })),
     }],
   },
 });
@@ -22,6 +23,7 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  layer(['contract/**/*.ts'], ['app', 'auth', 'routes', 'db']),
   layer(['db/**/*.ts'], ['app', 'auth', 'routes']),
   layer(['auth/**/*.ts'], ['app', 'routes']),
   layer(['routes/**/*.ts'], ['app']),

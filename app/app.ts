@@ -5,7 +5,7 @@ import Koa from 'koa';
 import type { Tracer } from '@opentelemetry/api';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
-import { Auth } from '../auth/auth.js';
+import { Authenticator } from '../auth/authenticator.js';
 import { memoryState, type SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
 import { accountRoutes } from '../routes/accounts.js';
@@ -41,7 +41,7 @@ export interface AppOptions {
 
 export interface App {
   koa: Koa;
-  auth: Auth;
+  auth: Authenticator;
   metrics: Metrics;
   lifecycle: { draining: boolean };
   routes: RouteSpec[];
@@ -62,7 +62,7 @@ export function createApp({
   sharedState = memoryState({ loginsPerMinute: config.loginRatePerMinute }, clock()),
 }: AppOptions): App {
   const log = logger ?? createLogger(config.logLevel);
-  const auth = new Auth(host, sharedState, {
+  const auth = new Authenticator(host, sharedState, {
     secret,
     pinPepper,
     binding: config.sessionBinding,

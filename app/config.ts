@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start-up. A bad value
 // stops the process with one line naming the variable (ConfigError).
+import { cents, twoPlaces } from '../contract/money.js';
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -106,8 +107,8 @@ function metricsListener(env: Env): Config['metrics'] {
 function money(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,13}(\.\d{1,2})?$/.test(raw) || Number(raw) <= 0) throw new ConfigError(name, `must be a positive amount like 500.00, got "${raw}"`);
-  return Number(raw).toFixed(2);
+  if (!(Number(cents(raw)) > 0)) throw new ConfigError(name, `must be a positive amount like 500.00, got "${raw}"`);
+  return twoPlaces(raw);
 }
 
 /** The standard OpenTelemetry variables that switch tracing on or off. */

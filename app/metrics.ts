@@ -4,7 +4,7 @@
 // In a cluster, the primary serves all workers' series in one scrape.
 import type { RequestListener } from 'node:http';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Auth } from '../auth/auth.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
 
@@ -16,7 +16,7 @@ export class Metrics {
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
-  constructor(host: Host, auth: Auth, shared: SharedState) {
+  constructor(host: Host, auth: Authenticator, shared: SharedState) {
     const registers = [this.registry];
     // In a cluster each worker's series keep their own pid label through the primary's aggregation.
     this.registry.setDefaultLabels({ pid: String(process.pid) });
@@ -55,7 +55,7 @@ export class Metrics {
     new Gauge({
       name: 'session_touches_total', help: 'Session lookups that wrote the host row’s idle clock', registers,
       collect() {
-        this.set(auth.sessions.touches);
+        this.set(auth.stats().touches);
       },
     });
     new Gauge({
@@ -67,7 +67,7 @@ export class Metrics {
     new Gauge({
       name: 'session_lookups_shared_total', help: 'Session lookups answered by a concurrent request\u2019s host call (singleflight)', registers,
       collect() {
-        this.set(auth.sessions.sharedLookups);
+        this.set(auth.stats().sharedLookups);
       },
     });
   }

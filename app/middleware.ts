@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { AppError, MethodNotAllowed, NotFound } from '../routes/errors.js';
-import { problemBody, toAppError } from './problem.js';
+import { problem } from '../contract/problems.js';
+import { problemBody, toProblem } from './problem.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const HSTS = 'max-age=31536000; includeSubDomains';
@@ -50,17 +50,21 @@ async function helmetHeaders(helmet: Middleware): Promise<[string, string][]> {
   return Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]);
 }
 
-/** The one place errors become responses: problem+json, never a stack or a driver message. */
+/**
+ * The one place errors become responses: problem+json, never a stack or a
+ * driver message. A refusal that carries a reason (a DPoP proof's, a token's,
+ * a signature's: never in the body, which must be no oracle) is logged with
+ * it at info, so an operator can tell a client what it did wrong.
+ */
 export function problemDetails(logger: Logger) {
   return async function problemDetailsMiddleware(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (thrown) {
-      const error = toAppError(thrown);
-      if (error.status >= 500) {
-        const level = error.status === 503 ? 'warn' : 'error';
-        logger[level]({ err: thrown, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
-      }
+      const error = toProblem(thrown);
+      const where = { requestId: ctx.state.requestId, route: ctx.state.route };
+      if (error.status >= 500) logger[error.status === 503 ? 'warn' : 'error']({ err: thrown, ...where }, 'request failed');
+      else if (error.reason) logger.info({ ...where, code: error.code, reason: error.reason }, 'request refused');
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       ctx.body = problemBody(error, ctx.state.requestId);
@@ -78,7 +82,7 @@ export function problemDetails(logger: Logger) {
 export function unhandledError(logger: Logger) {
   return function onerror(this: Context, thrown: unknown): void {
     if (thrown === null || thrown === undefined) return;
-    const error = toAppError(thrown);
+    const error = toProblem(thrown);
     logger.error({ err: thrown, requestId: this.state.requestId, route: this.state.route }, 'request failed outside the error mapper');
     const { res } = this;
     if (res.headersSent || !this.writable) {
@@ -126,7 +130,7 @@ export function observeRequests(logger: Logger, metrics: { observe(method: strin
 export async function unmatched(ctx: Context, next: Next): Promise<void> {
   await next();
   if (ctx.body !== undefined && ctx.body !== null) return;
-  if (ctx.status === 405) throw new MethodNotAllowed(ctx.response.get('Allow'));
-  if (ctx.status === 404) throw new NotFound('No route matches this path.');
-  if (ctx.status === 501) throw new AppError(501, 'not_implemented', 'Not implemented', 'This method is not supported.');
+  if (ctx.status === 405) throw problem('method_not_allowed', { headers: { Allow: String(ctx.response.get('Allow')) } });
+  if (ctx.status === 404) throw problem('not_found', { detail: 'No route matches this path.' });
+  if (ctx.status === 501) throw problem('not_implemented');
 }

@@ -1,9 +1,11 @@
-// The one mapping from anything thrown to the problem details a client sees.
+// The one mapping from anything thrown to the problem details a client sees
+// (RFC 9457): a ProblemError as it was thrown, a host or shared-state failure
+// as its 503 or 409, anything else as 500 with nothing of its cause.
 import { SharedStateUnavailable } from '../auth/shared-state.js';
+import { problem, ProblemError, type FieldError } from '../contract/problems.js';
 import { HostConflictError, HostUnavailableError } from '../db/host.js';
-import { AppError, Conflict, HostUnavailable, InternalError, TemporarilyUnavailable, type FieldError } from '../routes/errors.js';
 
-export interface Problem {
+export interface ProblemBody {
   type: string;
   title: string;
   status: number;
@@ -13,21 +15,21 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-/** Maps anything thrown to the AppError a client sees; unknown errors become 500. */
-export function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof HostUnavailableError) return new HostUnavailable();
-  if (error instanceof HostConflictError) return new Conflict('The resource already exists.');
-  if (error instanceof SharedStateUnavailable) return new TemporarilyUnavailable();
-  return new InternalError();
+/** The problem a client sees for anything thrown; unknown errors become 500 internal_error. */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof HostUnavailableError) return problem('host_unavailable');
+  if (error instanceof HostConflictError) return problem('conflict');
+  if (error instanceof SharedStateUnavailable) return problem('temporarily_unavailable');
+  return problem('internal_error');
 }
 
-export function problemBody(error: AppError, requestId: string): Problem {
+export function problemBody(error: ProblemError, requestId: string): ProblemBody {
   return {
     type: `urn:problem:${error.code}`,
     title: error.title,
     status: error.status,
-    ...(error.detail ? { detail: error.detail } : {}),
+    detail: error.detail,
     code: error.code,
     requestId,
     ...(error.errors ? { errors: error.errors } : {}),

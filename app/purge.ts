@@ -2,7 +2,7 @@
 // deleted by a procedure that is safe to run from every instance at once.
 import type { Logger } from 'pino';
 import type { Host } from '../db/host.js';
-import { purgeExpired } from '../db/sessions.js';
+import { purgeExpired } from '../db/host-sessions.js';
 
 const DAY_MS = 86_400_000;
 

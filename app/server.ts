@@ -72,7 +72,7 @@ async function listenOn(server: Server, port: number, address: string): Promise<
 
 /** Migrations: applied at start-up (DB_MIGRATE=auto) or only checked, so the application user needs no DDL authority. */
 async function prepareHost(config: Config, host: Host, app: App): Promise<MigrateResult> {
-  if (config.dbMigrate === 'auto') return migrate(host, { seedDemoData: config.demoData ? app.auth.pinDigest : undefined });
+  if (config.dbMigrate === 'auto') return migrate(host, { seedDemoData: config.demoData ? (account, pin) => app.auth.digestPin(account, pin) : undefined });
   await checkSchema(host);
   return { applied: [], seeded: false };
 }

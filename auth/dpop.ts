@@ -2,28 +2,19 @@
 // API tier before any host call, with server nonces that need no state shared
 // between instances (derived per time window from the master secret) and a
 // memory of the proofs already used, shared by every instance that shares the
-// replay cache (auth/shared-state.ts).
+// replay cache (auth/shared-state.ts). A refused proof is thrown as its 401,
+// with the nonce the next proof must carry.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import type { ProblemError } from '../contract/problems.js';
 import { derivedSecret } from './keyring.js';
+import { DPOP_ALGORITHMS, proofRefused } from './refusals.js';
 import type { ReplayCache } from './shared-state.js';
 
-/** Asymmetric algorithms a device key may use: P-256 (every phone's secure enclave) and Ed25519. */
-export const DPOP_ALGORITHMS = ['ES256', 'Ed25519', 'EdDSA'] as const;
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 /** How far ahead of this instance's clock a device's may run. */
 const CLOCK_SKEW_SECONDS = 5;
 const MAX_JTI_LENGTH = 256;
-
-/** RFC 9449 §7.1 error codes: the proof is wrong, or it lacks the current nonce. */
-export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce';
-
-export class DpopRejected extends Error {
-  constructor(readonly code: DpopErrorCode, reason: string) {
-    super(reason);
-    this.name = 'DpopRejected';
-  }
-}
 
 /** What the request says about itself, to hold the proof against. */
 export interface ProofTarget {
@@ -71,33 +62,34 @@ export class DpopVerifier {
   }
 
   /**
-   * Checks a DPoP header against the request; throws DpopRejected, never
-   * touches the host. The proof is recorded in the replay cache last, once
-   * everything else about it holds.
+   * Checks a DPoP header against the request; throws its 401 (ProblemError),
+   * never touches the host. The proof is recorded in the replay cache last,
+   * once everything else about it holds.
    */
   async verify(proof: string, target: ProofTarget): Promise<VerifiedProof> {
-    const header = this.header(proof);
+    const refuse = (reason: string) => this.refusal('invalid_dpop_proof', target.now, reason);
+    const header = this.header(proof, refuse);
     let claims: Record<string, unknown>;
     try {
       ({ payload: claims } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS], currentDate: target.now, requiredClaims: ['jti', 'htm', 'htu', 'iat'],
       }));
     } catch (error) {
-      throw new DpopRejected('invalid_dpop_proof', error instanceof errors.JOSEError ? error.code : 'unreadable proof');
+      throw refuse(error instanceof errors.JOSEError ? error.code : 'unreadable proof');
     }
     const { jti, htm, htu, iat, ath, nonce } = claims;
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new DpopRejected('invalid_dpop_proof', 'bad jti');
-    if (htm !== target.method) throw new DpopRejected('invalid_dpop_proof', 'htm is not this method');
-    if (typeof htu !== 'string' || !sameTarget(htu, target.url)) throw new DpopRejected('invalid_dpop_proof', 'htu is not this URL');
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw refuse('bad jti');
+    if (htm !== target.method) throw refuse('htm is not this method');
+    if (typeof htu !== 'string' || !sameTarget(htu, target.url)) throw refuse('htu is not this URL');
     const nowSeconds = target.now.getTime() / 1000;
     // A proof lives at most as long as its nonce: two windows.
     if (typeof iat !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS || iat < nowSeconds - 2 * this.windowSeconds - CLOCK_SKEW_SECONDS) {
-      throw new DpopRejected('invalid_dpop_proof', 'iat is stale or in the future');
+      throw refuse('iat is stale or in the future');
     }
     if (target.accessToken !== undefined ? ath !== sha256Base64url(target.accessToken) : ath !== undefined) {
-      throw new DpopRejected('invalid_dpop_proof', 'ath does not name this token');
+      throw refuse('ath does not name this token');
     }
-    if (typeof nonce !== 'string' || !this.validNonce(nonce, target.now)) throw new DpopRejected('use_dpop_nonce', 'nonce missing or stale');
+    if (typeof nonce !== 'string' || !this.validNonce(nonce, target.now)) throw this.refusal('use_dpop_nonce', target.now, 'nonce missing or stale');
     const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
     await this.useOnce(jkt, jti, iat, target.now);
     return { jkt, jwk: header.jwk, algorithm: header.alg };
@@ -116,23 +108,28 @@ export class DpopVerifier {
       issuedAt: iat,
       expiresAt: (iat + 2 * this.windowSeconds + 2 * CLOCK_SKEW_SECONDS) * 1000,
     }, now);
-    if (verdict === 'replayed') throw new DpopRejected('use_dpop_nonce', 'replayed proof');
-    if (verdict === 'unverifiable') throw new DpopRejected('use_dpop_nonce', 'proof made before the replay memory began');
+    if (verdict === 'replayed') throw this.refusal('use_dpop_nonce', now, 'replayed proof');
+    if (verdict === 'unverifiable') throw this.refusal('use_dpop_nonce', now, 'proof made before the replay memory began');
+  }
+
+  /** A 401 for this proof, carrying the nonce of `now`'s window. */
+  refusal(code: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'dpop_required', now: Date, reason: string): ProblemError {
+    return proofRefused(code, this.nonceFor(now), reason);
   }
 
   /** The protected header, refused early when it could never verify (private key material, no key, wrong type). */
-  private header(proof: string): { jwk: JWK; alg: string } {
+  private header(proof: string, refuse: (reason: string) => ProblemError): { jwk: JWK; alg: string } {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(proof);
     } catch {
-      throw new DpopRejected('invalid_dpop_proof', 'unreadable header');
+      throw refuse('unreadable header');
     }
     const { jwk, alg } = header;
-    if (header.typ !== 'dpop+jwt') throw new DpopRejected('invalid_dpop_proof', 'typ is not dpop+jwt');
-    if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg)) throw new DpopRejected('invalid_dpop_proof', 'algorithm not allowed');
+    if (header.typ !== 'dpop+jwt') throw refuse('typ is not dpop+jwt');
+    if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg)) throw refuse('algorithm not allowed');
     if (!jwk || typeof jwk !== 'object' || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) {
-      throw new DpopRejected('invalid_dpop_proof', 'jwk missing or holding private material');
+      throw refuse('jwk missing or holding private material');
     }
     return { jwk, alg };
   }

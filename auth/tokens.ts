@@ -4,7 +4,9 @@
 // checks typ, iss, aud, exp, iat and the kid (RFC 8725).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { ProblemError } from '../contract/problems.js';
 import type { KeyRing } from './keyring.js';
+import { tokenRefused, type Scheme } from './refusals.js';
 
 export const TOKEN_ISSUER = 'host-session-api';
 export const TOKEN_AUDIENCE = 'host-session-api';
@@ -31,19 +33,11 @@ export async function issueToken(keys: KeyRing, claims: TokenClaims, now: Date, 
     .sign(key);
 }
 
-/** Thrown for every token that must not be honoured; the reason stays in logs. */
-export class TokenRejected extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'TokenRejected';
-  }
-}
-
-function boundKey(cnf: unknown): string | null {
+/** The thumbprint a token's cnf names, null when unbound; undefined when cnf is malformed. */
+function boundKey(cnf: unknown): string | null | undefined {
   if (cnf === undefined) return null;
   const jkt = cnf && typeof cnf === 'object' && 'jkt' in cnf ? cnf.jkt : undefined;
-  if (typeof jkt !== 'string' || !THUMBPRINT.test(jkt)) throw new TokenRejected('bad cnf');
-  return jkt;
+  return typeof jkt === 'string' && THUMBPRINT.test(jkt) ? jkt : undefined;
 }
 
 /** A JOSE segment decoded as a JSON object, or null when it is not one. */
@@ -60,34 +54,38 @@ const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 const ONLY_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
 
 /**
- * The session (and device key) a valid token names. Checked here with
- * node:crypto's synchronous HMAC on every protected request (jose's WebCrypto
- * verify costs a thread-pool round trip each time): the algorithm is pinned
- * to HS256 and the header may hold nothing but alg, typ and kid (no crit, no
- * b64, no embedded key: RFC 8725 §3.1), the signature is compared in
- * constant time before any claim is read, then iss, aud, exp, iat and sid.
+ * The session (and device key) a valid token names, or its 401 in the
+ * scheme it was presented with. Checked here with node:crypto's synchronous
+ * HMAC on every protected request (jose's WebCrypto verify costs a
+ * thread-pool round trip each time): the algorithm is pinned to HS256 and the
+ * header may hold nothing but alg, typ and kid (no crit, no b64, no embedded
+ * key: RFC 8725 §3.1), the signature is compared in constant time before any
+ * claim is read, then iss, aud, exp, iat and sid.
  */
-export async function verifyToken(keys: KeyRing, token: string, now: Date): Promise<TokenClaims> {
+export function verifyToken(keys: KeyRing, token: string, scheme: Scheme, now: Date): TokenClaims {
+  const refuse = (reason: string): ProblemError => tokenRefused('invalid_token', scheme, reason);
   const [, headerPart = '', payloadPart = '', signaturePart = ''] = COMPACT.exec(token) ?? [];
-  if (!signaturePart) throw new TokenRejected('not a compact HS256 JWS');
+  if (!signaturePart) throw refuse('not a compact HS256 JWS');
   const header = jsonObject(headerPart);
-  if (!header || header.alg !== ALGORITHM || header.typ !== 'JWT') throw new TokenRejected('alg or typ not allowed');
-  if (Object.keys(header).some((member) => !ONLY_HEADER_MEMBERS.has(member))) throw new TokenRejected('unexpected header member');
+  if (!header || header.alg !== ALGORITHM || header.typ !== 'JWT') throw refuse('alg or typ not allowed');
+  if (Object.keys(header).some((member) => !ONLY_HEADER_MEMBERS.has(member))) throw refuse('unexpected header member');
   const key = keys.verificationKeyFor(header.kid, now);
-  if (!key) throw new TokenRejected('unknown or expired kid');
+  if (!key) throw refuse('unknown or expired kid');
   // Compared as text, not as decoded bytes: the 43rd character's two low bits are padding, and a
   // decoder ignores them, so a byte comparison would take four spellings of one signature.
   const expected = Buffer.from(createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest('base64url'));
-  if (!timingSafeEqual(Buffer.from(signaturePart), expected)) throw new TokenRejected('bad signature');
+  if (!timingSafeEqual(Buffer.from(signaturePart), expected)) throw refuse('bad signature');
   const payload = jsonObject(payloadPart);
-  if (!payload) throw new TokenRejected('payload is not a JSON object');
+  if (!payload) throw refuse('payload is not a JSON object');
   const nowSeconds = now.getTime() / 1000;
-  if (payload.iss !== TOKEN_ISSUER) throw new TokenRejected('bad iss');
-  if (payload.aud !== TOKEN_AUDIENCE && !(Array.isArray(payload.aud) && payload.aud.includes(TOKEN_AUDIENCE))) throw new TokenRejected('bad aud');
-  if (typeof payload.exp !== 'number' || payload.exp <= nowSeconds) throw new TokenRejected('expired');
+  if (payload.iss !== TOKEN_ISSUER) throw refuse('bad iss');
+  if (payload.aud !== TOKEN_AUDIENCE && !(Array.isArray(payload.aud) && payload.aud.includes(TOKEN_AUDIENCE))) throw refuse('bad aud');
+  if (typeof payload.exp !== 'number' || payload.exp <= nowSeconds) throw refuse('expired');
   // A token from the future is forged or from a broken clock.
-  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new TokenRejected('iat in the future');
-  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + CLOCK_SKEW_SECONDS)) throw new TokenRejected('not yet valid');
-  if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw new TokenRejected('bad sid');
-  return { sessionId: payload.sid, jkt: boundKey(payload.cnf) };
+  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw refuse('iat in the future');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + CLOCK_SKEW_SECONDS)) throw refuse('not yet valid');
+  if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw refuse('bad sid');
+  const jkt = boundKey(payload.cnf);
+  if (jkt === undefined) throw refuse('bad cnf');
+  return { sessionId: payload.sid, jkt };
 }

@@ -5,7 +5,9 @@
 // request's DPoP proof carried, already matched to the session's binding.
 import { createHash } from 'node:crypto';
 import { compactVerify, errors, importJWK, type JWK } from 'jose';
-import { DPOP_ALGORITHMS } from './dpop.js';
+import { cents } from '../contract/money.js';
+import { problem, ProblemError } from '../contract/problems.js';
+import { DPOP_ALGORITHMS } from './refusals.js';
 
 /** How far the signing time may lie from this instance's clock (device clocks drift). */
 export const SIGNATURE_WINDOW_SECONDS = 300;
@@ -24,38 +26,35 @@ export interface CheckedSignature {
   digest: string;
 }
 
-export class SignatureRejected extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'SignatureRejected';
-  }
-}
+/** 403 invalid_signature; the reason is for the log only. */
+const refused = (reason: string): ProblemError => problem('invalid_signature', { reason });
 
-/** An amount in whole cents, exactly (at most 13 + 2 digits: far inside a double's integers); null when it is not an amount. */
-export const cents = (amount: unknown): number | null =>
-  typeof amount === 'string' && /^\d{1,13}(\.\d{1,2})?$/.test(amount) ? Math.round(Number(amount) * 100) : null;
-
-/** Checks `jws` against the request's own fields; throws SignatureRejected (the reason is for logs only). */
+/**
+ * The device's signature over this transfer, checked against the request's
+ * own fields: 403 signature_required without one, invalid_signature when any
+ * field, the key or the time differs.
+ */
 export async function checkTransferSignature(
-  jws: string, deviceKey: { jwk: JWK; algorithm: string }, transfer: SignedTransfer, now: Date,
+  jws: string | undefined, deviceKey: { jwk: JWK; algorithm: string }, transfer: SignedTransfer, now: Date,
 ): Promise<CheckedSignature> {
+  if (!jws) throw problem('signature_required');
   let claims: Record<string, unknown>;
   try {
     const key = await importJWK(deviceKey.jwk, deviceKey.algorithm);
     const { payload, protectedHeader } = await compactVerify(jws, key, { algorithms: [...DPOP_ALGORITHMS] });
-    if (protectedHeader.typ !== 'transfer+jwt') throw new SignatureRejected('typ is not transfer+jwt');
+    if (protectedHeader.typ !== 'transfer+jwt') throw refused('typ is not transfer+jwt');
     claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof SignatureRejected) throw error;
-    throw new SignatureRejected(error instanceof errors.JOSEError ? error.code : 'unreadable signature');
+    if (error instanceof ProblemError) throw error;
+    throw refused(error instanceof errors.JOSEError ? error.code : 'unreadable signature');
   }
-  if (!claims || typeof claims !== 'object') throw new SignatureRejected('payload is not an object');
+  if (!claims || typeof claims !== 'object') throw refused('payload is not an object');
   const { fromAccount, toAccount, amount, currency, idempotencyKey, iat } = claims;
-  if (fromAccount !== transfer.fromAccount || toAccount !== transfer.toAccount) throw new SignatureRejected('accounts differ');
+  if (fromAccount !== transfer.fromAccount || toAccount !== transfer.toAccount) throw refused('accounts differ');
   const signedCents = cents(amount);
-  if (signedCents === null || signedCents !== cents(transfer.amount)) throw new SignatureRejected('amount differs');
-  if (idempotencyKey !== transfer.idempotencyKey) throw new SignatureRejected('idempotency key differs');
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new SignatureRejected('no currency');
-  if (typeof iat !== 'number' || Math.abs(iat - now.getTime() / 1000) > SIGNATURE_WINDOW_SECONDS) throw new SignatureRejected('signed too long ago or in the future');
+  if (signedCents === null || signedCents !== cents(transfer.amount)) throw refused('amount differs');
+  if (idempotencyKey !== transfer.idempotencyKey) throw refused('idempotency key differs');
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw refused('no currency');
+  if (typeof iat !== 'number' || Math.abs(iat - now.getTime() / 1000) > SIGNATURE_WINDOW_SECONDS) throw refused('signed too long ago or in the future');
   return { currency, digest: createHash('sha256').update(jws).digest('hex') };
 }

@@ -1,9 +1,9 @@
 // Accounts, the ledger and transfers. Ownership is part of every statement's
 // key, so another customer's account reads exactly like a missing one.
-import type { CallContext, Host, HostValue, Row } from './host.js';
-import { auditArgs, type RequestContext } from './sessions.js';
+import type { CallContext, Host, HostValue, RequestContext, Row } from './host.js';
+import { auditArgs, outcomeOf, type Outcome } from './procedures.js';
 import { statements } from './statements.js';
-import { asDate, asMoney, asNumber, asString, asTrimmed, nextKey, outcomeOf } from './values.js';
+import { asDate, asMoney, asNumber, asString, asTrimmed, nextKey } from './values.js';
 
 export interface Account {
   accountId: string;
@@ -115,14 +115,7 @@ export interface Transfer {
   bookedAt: Date;
 }
 
-/** Procedure status → outcome, in the catalogue's order (pg/migrations/006). */
-const OUTCOMES = [
-  'booked', 'replayed', 'bank_mismatch', 'not_found', 'unknown_account', 'currency_mismatch',
-  'insufficient_funds', 'idempotency_key_reused', 'same_account', 'invalid_amount',
-  'payee_checks_exhausted', 'limit_exceeded', 'step_up_failed', 'account_locked', 'signature_mismatch',
-] as const;
-
-export type TransferRejection = Exclude<(typeof OUTCOMES)[number], 'booked' | 'replayed'>;
+export type TransferRejection = Exclude<Outcome<'transfer'>, 'booked' | 'replayed'>;
 
 export type TransferOutcome =
   | { status: 'booked'; transfer: Transfer }
@@ -142,7 +135,7 @@ export async function transfer(host: Host, input: TransferInput): Promise<Transf
     device: input.device, session_hash: input.sessionHash, jkt: input.jkt,
   };
   const out = await host.call('transfer', args, input);
-  const status = outcomeOf('transfer', out.status, OUTCOMES);
+  const status = outcomeOf('transfer', out.status);
   if (status !== 'booked' && status !== 'replayed') return { status, retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
   return {
     status,

@@ -1,8 +1,8 @@
 // The SAMPLE EMPLOYEE table: reads are statements, writes are audited procedures.
-import type { CallContext, Host, HostValue, Row } from './host.js';
-import { auditArgs, type RequestContext } from './sessions.js';
+import type { CallContext, Host, HostValue, RequestContext, Row } from './host.js';
+import { auditArgs, outcomeOf } from './procedures.js';
 import { statements } from './statements.js';
-import { asNumber, asOneOf, asOptionalMoney, asString, asTrimmed, firstRow, outcomeOf } from './values.js';
+import { asNumber, asOneOf, asOptionalMoney, asString, asTrimmed, firstRow } from './values.js';
 
 export interface Employee {
   empno: string;
@@ -100,7 +100,7 @@ export type EmployeeWrite<Refusal extends string> =
 /** One call: the procedure inserts and answers the stored row (no read back). */
 export async function createEmployee(host: Host, employee: Employee, actor: Actor): Promise<EmployeeWrite<'exists' | 'unknown_department'>> {
   const out = await host.call('employee_create', { empno: employee.empno, ...columnArgs(employee), ...actorArgs(actor) }, actor);
-  const status = outcomeOf('employee_create', out.status, ['done', 'exists', 'unknown_department'] as const);
+  const status = outcomeOf('employee_create', out.status);
   return status === 'done' ? { status, employee: toEmployee(out) } : { status };
 }
 
@@ -112,11 +112,11 @@ export async function updateEmployee(
   const out = await host.call('employee_update', {
     empno, fields: `,${changed.join(',')},`, ...columnArgs(changes), ...actorArgs(actor),
   }, actor);
-  const status = outcomeOf('employee_update', out.status, ['done', 'not_found', 'edlevel_decrease', 'unknown_department'] as const);
+  const status = outcomeOf('employee_update', out.status);
   return status === 'done' ? { status, employee: toEmployee(out) } : { status };
 }
 
 export async function deleteEmployee(host: Host, empno: string, actor: Actor): Promise<'deleted' | 'not_found' | 'referenced'> {
   const out = await host.call('employee_delete', { empno, ...actorArgs(actor) }, actor);
-  return outcomeOf('employee_delete', out.status, ['deleted', 'not_found', 'referenced'] as const);
+  return outcomeOf('employee_delete', out.status);
 }

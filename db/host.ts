@@ -29,6 +29,14 @@ export interface CallContext {
   traceId?: string | null;
 }
 
+/** Who asks for a host call made for a client's request: the audit row a procedure writes names it. */
+export interface RequestContext extends CallContext {
+  requestId: string;
+  clientAddress: string;
+  /** W3C trace id of the request when tracing is on, else null. */
+  traceId: string | null;
+}
+
 /** Work the host completed with a warning (Db2: SQL_SUCCESS_WITH_INFO): done, but worth a log line. */
 export interface HostWarning {
   /** Procedure or statement name. */

@@ -1,4 +1,5 @@
 // Conversions from host values (which differ a little per driver) to domain values.
+import { twoPlaces } from '../contract/money.js';
 import type { HostValue, Row } from './host.js';
 
 export function asString(value: HostValue | undefined): string {
@@ -23,11 +24,9 @@ export function asDate(value: HostValue | undefined): Date {
   return db2 ? new Date(`${db2[1]}T${db2[2]}:${db2[3]}:${db2[4]}${(db2[5] ?? '').slice(0, 4)}Z`) : new Date(text);
 }
 
-/** DECIMAL(p,2) as a string with two places: "1250.00". Host drivers return decimals as strings. */
+/** DECIMAL(p,2) as the contract writes money: "1250.00". Host drivers return decimals as strings. */
 export function asMoney(value: HostValue | undefined): string {
-  const text = asString(value);
-  const [whole, fraction = ''] = text.split('.');
-  return `${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+  return twoPlaces(asString(value));
 }
 
 export function asOptionalMoney(value: HostValue | undefined): string | null {
@@ -53,13 +52,3 @@ export function nextKey(page: readonly Row[], more: boolean, column: string): st
   return more && last ? String(last[column]) : null;
 }
 
-/** A procedure's status code as the outcome the catalogue names at that index; any other code is a 500. */
-export function outcomeOf<T extends string>(procedure: string, status: HostValue | undefined, outcomes: readonly T[]): T {
-  const code = asNumber(status);
-  return outcomes[code] ?? unexpectedStatus(procedure, code);
-}
-
-/** A status code the catalogue does not define: the host and the API disagree, which is a 500, never a guess. */
-export function unexpectedStatus(procedure: string, status: number): never {
-  throw new Error(`procedure ${procedure} answered unknown status ${status}`);
-}

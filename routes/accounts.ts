@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { array, object, string } from 'yup';
 import { v4 as uuidv4 } from 'uuid';
-import type { VerifiedProof } from '../auth/dpop.js';
-import { cents, checkTransferSignature, SignatureRejected, type CheckedSignature, type SignedTransfer } from '../auth/transfer-signature.js';
+import { checkTransferSignature } from '../auth/transfer-signature.js';
+import { cents, twoPlaces } from '../contract/money.js';
+import { invalid, problem, type ProblemCode } from '../contract/problems.js';
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
-import { AccountLocked, AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable, ValidationFailed } from './errors.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { cursorQuery, decodeCursor, encodeCursor, hostText, limitQuery, money, signedMoney, timestamp } from './schemas.js';
 
@@ -61,39 +61,26 @@ const transferHeaders = object({
 
 /** Same key with the same body is a replay; the digest tells the bodies apart. */
 function requestDigest(body: { bankId: string; fromAccount: string; toAccount: string; amount: string; reference?: string }): string {
-  const canonical = JSON.stringify([body.bankId, body.fromAccount, body.toAccount, Number(body.amount).toFixed(2), body.reference ?? null]);
+  const canonical = JSON.stringify([body.bankId, body.fromAccount, body.toAccount, twoPlaces(body.amount), body.reference ?? null]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-const REJECTION_ERRORS: Record<TransferRejection, (retryAfterSeconds: number) => AppError> = {
-  bank_mismatch: () => new Forbidden('bank_mismatch', 'bankId is not the bank of this session.'),
-  not_found: () => new NotFound('No such account.'),
-  unknown_account: () => new Unprocessable('unknown_account', 'toAccount is not an account of this bank.'),
-  currency_mismatch: () => new Unprocessable('currency_mismatch', 'Both accounts must hold the same currency.'),
-  insufficient_funds: () => new Conflict('The source account cannot cover this amount.', 'insufficient_funds'),
-  idempotency_key_reused: () => new Unprocessable('idempotency_key_reused', 'This Idempotency-Key was used for a different transfer.'),
-  same_account: () => new Unprocessable('same_account', 'fromAccount and toAccount must differ.'),
-  invalid_amount: () => new ValidationFailed([{ path: 'amount', message: 'must be greater than 0.00' }]),
-  payee_checks_exhausted: (retryAfter) => new TooManyRequests('payee_checks_exhausted',
-    'Too many transfers to unknown accounts today; transfers are blocked until the day ends (UTC).', retryAfter),
-  limit_exceeded: () => new Unprocessable('limit_exceeded', 'This transfer would exceed the daily transfer limit.'),
-  step_up_failed: () => new Forbidden('step_up_failed', 'The PIN is not correct.'),
-  account_locked: (retryAfter) => new AccountLocked(retryAfter),
-  signature_mismatch: () => new Forbidden('invalid_signature', 'The transfer signature does not match this transfer.'),
+/** The problem each refusal of the transfer procedure is; the ones with a wait say how long. */
+const REFUSALS: Record<Exclude<TransferRejection, 'invalid_amount'>, ProblemCode> = {
+  bank_mismatch: 'bank_mismatch', not_found: 'not_found', unknown_account: 'unknown_account', currency_mismatch: 'currency_mismatch',
+  insufficient_funds: 'insufficient_funds', idempotency_key_reused: 'idempotency_key_reused', same_account: 'same_account',
+  payee_checks_exhausted: 'payee_checks_exhausted', limit_exceeded: 'limit_exceeded', step_up_failed: 'step_up_failed',
+  account_locked: 'account_locked', signature_mismatch: 'invalid_signature',
 };
+const WAITS: readonly TransferRejection[] = ['payee_checks_exhausted', 'account_locked'];
+
+function refusal(rejection: TransferRejection, retryAfterSeconds: number) {
+  if (rejection === 'invalid_amount') return invalid([{ path: 'amount', message: 'must be greater than 0.00' }]);
+  const detail = rejection === 'not_found' ? 'No such account.' : undefined;
+  return problem(REFUSALS[rejection], { detail, retryAfter: WAITS.includes(rejection) ? retryAfterSeconds : undefined });
+}
 
 const TAG = 'Accounts';
-
-/** The device's signature over this transfer, checked; 403 when missing or not matching. */
-async function signed(jws: string | undefined, proof: VerifiedProof, transfer: SignedTransfer, now: Date): Promise<CheckedSignature> {
-  if (!jws) throw new Forbidden('signature_required', 'A device-bound session signs every transfer (header Transfer-Signature).');
-  try {
-    return await checkTransferSignature(jws, proof, transfer, now);
-  } catch (error) {
-    if (error instanceof SignatureRejected) throw new Forbidden('invalid_signature', 'The transfer signature does not match this transfer.');
-    throw error;
-  }
-}
 
 export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteSpec[] {
   return [
@@ -116,9 +103,9 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       problems: [404],
       async handle({ params, query, session, context }) {
         const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
-        if (query.cursor !== undefined && before === null) throw new ValidationFailed([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
+        if (query.cursor !== undefined && before === null) throw invalid([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
         const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, before, context);
-        if (!page) throw new NotFound('No such account.');
+        if (!page) throw problem('not_found', { detail: 'No such account.' });
         return { status: 200, body: { items: page.items, nextCursor: page.nextBefore && encodeCursor(page.nextBefore) } };
       },
     }),
@@ -137,14 +124,14 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       async handle({ body, headers, session, proof, context, now }) {
         const idempotencyKey = headers['Idempotency-Key'];
         // Possession: on a bound session the device signs the transfer itself (dynamic linking).
-        const signature = proof ? await signed(headers['Transfer-Signature'], proof, { ...body, idempotencyKey }, now) : null;
+        const signature = proof ? await checkTransferSignature(headers['Transfer-Signature'], proof, { ...body, idempotencyKey }, now) : null;
         // Knowledge: above the step-up amount, the PIN again, checked by the host as at login.
         // Both are amounts already (the body's schema, the configuration), so neither is null.
         const stepUp = (cents(body.amount) ?? 0) > (cents(transferPolicy.stepUpAmount) ?? 0);
         if (stepUp && body.pin === undefined) {
-          throw new Forbidden('step_up_required', `Transfers above ${transferPolicy.stepUpAmount} need the PIN again (field pin).`);
+          throw problem('step_up_required', { detail: `Transfers above ${transferPolicy.stepUpAmount} need the PIN again (field pin).` });
         }
-        const pinDigest = stepUp && body.pin !== undefined ? await auth.pinDigest(session.accountId, body.pin) : null;
+        const pinDigest = stepUp && body.pin !== undefined ? await auth.digestPin(session.accountId, body.pin) : null;
         const authMethod = `${signature ? 'signed' : 'bearer'}${pinDigest ? '+pin' : ''}` as const;
         const outcome = await transfer(host, {
           ...context,
@@ -158,7 +145,7 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
         if (outcome.status === 'booked' || outcome.status === 'replayed') {
           return { status: 201, body: outcome.transfer, headers: { 'Idempotent-Replayed': String(outcome.status === 'replayed') } };
         }
-        throw REJECTION_ERRORS[outcome.status](outcome.retryAfterSeconds);
+        throw refusal(outcome.status, outcome.retryAfterSeconds);
       },
     }),
   ];

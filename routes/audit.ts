@@ -1,7 +1,7 @@
 // /api/audit: the host's audit trail, for staff.
 import { array, object, string } from 'yup';
 import { auditPage } from '../db/audit.js';
-import { ValidationFailed } from './errors.js';
+import { invalid } from '../contract/problems.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { cursorQuery, decodeCursor, encodeCursor, limitQuery, timestamp } from './schemas.js';
 
@@ -45,7 +45,7 @@ export function auditRoutes({ host }: RouteDeps): RouteSpec[] {
       problems: [],
       async handle({ query }) {
         const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
-        if (query.cursor !== undefined && before === null) throw new ValidationFailed([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
+        if (query.cursor !== undefined && before === null) throw invalid([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
         const page = await auditPage(host, {
           customerId: query.customerId, event: query.event, limit: query.limit, before,
           from: query.from ? new Date(query.from) : EPOCH, to: query.to ? new Date(query.to) : FAR_FUTURE,

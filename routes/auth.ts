@@ -2,12 +2,10 @@
 // refresh, the session, the customer's devices, logout (this device, one
 // other, or all) and the session's scratch pad, all kept on the host.
 import { array, boolean, object, string } from 'yup';
-import {
-  AccountLocked, InvalidCredentials, InvalidDpopProof, InvalidToken, NotFound, PayloadTooLarge, RateLimited,
-} from './errors.js';
-import { sessionView } from '../auth/auth.js';
-import { customerSessions, endSession, getScratchpad, logout, logoutAll, putScratchpad } from '../db/sessions.js';
-import { requestUrl, route, type RouteDeps, type RouteSpec } from './define.js';
+import { problem } from '../contract/problems.js';
+import { sessionGone, sessionView } from '../auth/authenticator.js';
+import { customerSessions, endSession, getScratchpad, logout, logoutAll, putScratchpad } from '../db/host-sessions.js';
+import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { hostText, timestamp } from './schemas.js';
 
 export const SCRATCHPAD_LIMIT_BYTES = 4096;
@@ -58,7 +56,7 @@ const scratchpadSchema = object().meta({ description: `Any JSON object, at most 
 
 const TAG = 'Session';
 
-export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[] {
+export function authRoutes({ host, auth }: RouteDeps): RouteSpec[] {
   return [
     route({
       method: 'post', path: '/api/auth/login', operationId: 'login', tag: TAG, access: 'public',
@@ -71,21 +69,13 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       body: loginBody,
       responses: { 201: { description: 'Logged in', schema: tokenSchema, headers: { 'DPoP-Nonce': 'The nonce the next DPoP proof must carry' } } },
       problems: [401, 423, 429],
-      async handle({ body, headers, context, now, ctx }) {
-        const result = await auth.login(
+      async handle({ body, headers, context, now, url }) {
+        const issued = await auth.login(
           { account: body.account, pin: body.pin, device: body.device ?? null },
-          { header: headers.DPoP ?? '', target: { method: 'POST', url: requestUrl(ctx, publicOrigin), now } },
+          { header: headers.DPoP ?? '', target: { method: 'POST', url, now } },
           context, now,
         );
-        switch (result.status) {
-          case 'ok': return { status: 201, body: result.issued, headers: { 'DPoP-Nonce': auth.dpop.nonceFor(now) } };
-          case 'locked': throw new AccountLocked(result.retryAfterSeconds);
-          case 'rate_limited': throw new RateLimited(result.retryAfterSeconds);
-          case 'binding_required': throw new InvalidDpopProof('dpop_required', auth.dpop.nonceFor(now));
-          case 'invalid_dpop_proof':
-          case 'use_dpop_nonce': throw new InvalidDpopProof(result.status, auth.dpop.nonceFor(now));
-          case 'invalid_credentials': throw new InvalidCredentials();
-        }
+        return { status: 201, body: issued, headers: { 'DPoP-Nonce': auth.nonce(now) } };
       },
     }),
     route({
@@ -94,7 +84,7 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       responses: { 200: { description: 'Refreshed', schema: tokenSchema } },
       problems: [],
       async handle({ session, now }) {
-        return { status: 200, body: await auth.issue(session.sessionId, session.jkt, sessionView(session), now) };
+        return { status: 200, body: await auth.refresh(session, now) };
       },
     }),
     route({
@@ -112,7 +102,7 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       responses: { 204: { description: 'Logged out' } },
       problems: [],
       async handle({ session, context, now }) {
-        if (!await logout(host, session.sessionId, context, now)) throw new InvalidToken('session_expired');
+        if (!await logout(host, session.sessionId, context, now)) throw sessionGone(session);
         return { status: 204 };
       },
     }),
@@ -135,8 +125,8 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       async handle({ params, session, context, now }) {
         switch (await endSession(host, session.sessionId, params.ref, context, now)) {
           case 'ended': return { status: 204 };
-          case 'not_found': throw new NotFound('No such session of this customer.');
-          case 'gone': throw new InvalidToken('session_expired');
+          case 'not_found': throw problem('not_found', { detail: 'No such session of this customer.' });
+          case 'gone': throw sessionGone(session);
         }
       },
     }),
@@ -147,7 +137,7 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       problems: [],
       async handle({ session, context, now }) {
         const ended = await logoutAll(host, session.sessionId, context, now);
-        if (ended === null) throw new InvalidToken('session_expired');
+        if (ended === null) throw sessionGone(session);
         return { status: 204, headers: { 'X-Sessions-Ended': String(ended) } };
       },
     }),
@@ -158,7 +148,7 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       problems: [],
       async handle({ session, context }) {
         const stored = await getScratchpad(host, session.sessionId, context);
-        if (stored === null) throw new InvalidToken('session_expired');
+        if (stored === null) throw sessionGone(session);
         return { status: 200, body: JSON.parse(stored) as unknown };
       },
     }),
@@ -171,7 +161,7 @@ export function authRoutes({ host, auth, publicOrigin }: RouteDeps): RouteSpec[]
       async handle({ body, session, context }) {
         const serialized = JSON.stringify(body);
         if (Buffer.byteLength(serialized) > SCRATCHPAD_LIMIT_BYTES) {
-          throw new PayloadTooLarge(`The scratch pad may hold at most ${SCRATCHPAD_LIMIT_BYTES} bytes serialized.`);
+          throw problem('payload_too_large', { detail: `The scratch pad may hold at most ${SCRATCHPAD_LIMIT_BYTES} bytes serialized.` });
         }
         await putScratchpad(host, session.sessionId, serialized, context);
         return { status: 204 };

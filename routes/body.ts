@@ -2,7 +2,7 @@
 // strictly (400 when malformed), nested no deeper than a contract body can be.
 import type { Context } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
-import { MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from './errors.js';
+import { invalid, problem } from '../contract/problems.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -18,18 +18,18 @@ export function jsonBodyReader(): (ctx: Context) => Promise<void> {
     parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
     onError(error) {
       const status = (error as { status?: number }).status;
-      if (status === 413) throw new PayloadTooLarge();
-      if (status === 415) throw new UnsupportedMediaType();
-      throw new MalformedBody();
+      if (status === 413) throw problem('payload_too_large');
+      if (status === 415) throw problem('unsupported_media_type');
+      throw problem('malformed_json');
     },
   });
   return async function readJsonBody(ctx: Context): Promise<void> {
     if (!ctx.request.length && !ctx.get('Transfer-Encoding')) return; // no body at all
-    if (ctx.request.length > BODY_LIMIT_BYTES) throw new PayloadTooLarge();
-    if (!ctx.is('application/json')) throw new UnsupportedMediaType();
+    if (ctx.request.length > BODY_LIMIT_BYTES) throw problem('payload_too_large');
+    if (!ctx.is('application/json')) throw problem('unsupported_media_type');
     await parse(ctx, async () => undefined);
     if (depthExceeds(ctx.request.body, MAX_JSON_DEPTH)) {
-      throw new ValidationFailed([{ path: '', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+      throw invalid([{ path: '', message: `must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]);
     }
   };
 }

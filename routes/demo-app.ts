@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { AppError } from './errors.js';
+import { problem } from '../contract/problems.js';
 
 /**
  * Nothing inline and nothing from elsewhere; the page talks to this origin
@@ -28,18 +28,13 @@ const MODULE_FOLDERS = new Set(['src', 'demo']);
 const MODULE_NAME = /^[a-z0-9-]+\.js$/;
 const PAGE_SCRIPT = 'dist/demo/app.js';
 
-class ClientNotBuilt extends AppError {
-  constructor() {
-    super(503, 'client_not_built', 'Client not built', 'The demo runs the compiled client: run npm run client:build, then reload.');
-  }
-}
 
 /** The client package's folder, through its workspace link (the same from routes/ and from dist/routes/). */
 function clientFolder(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('@host-session/client/package.json'));
   } catch {
-    throw new ClientNotBuilt();
+    throw problem('client_not_built');
   }
 }
 
@@ -65,7 +60,7 @@ export function mountDemoApp(router: Router): void {
   for (const [path, { file, type }] of PAGE_FILES) {
     router.get(path, async (ctx) => {
       // The page without its compiled script would show a form that does nothing: say what is missing.
-      if (path === '/app' && !await clientFile(PAGE_SCRIPT)) throw new ClientNotBuilt();
+      if (path === '/app' && !await clientFile(PAGE_SCRIPT)) throw problem('client_not_built');
       const content = await clientFile(file);
       if (content) serve(ctx, content, type);
     });

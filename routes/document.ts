@@ -1,24 +1,16 @@
-// The OpenAPI 3.0 document, generated from the route declarations.
+// The OpenAPI 3.0 document, generated from the route declarations and the
+// table of problems.
 import type { AnySchema } from 'yup';
+import { codesOf, STATUS_MEANINGS } from '../contract/problems.js';
 import { toJsonSchema, type JsonSchema } from './openapi.js';
 import type { RouteSpec } from './define.js';
 import { problemSchema } from './schemas.js';
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Invalid request (validation_failed, malformed_json)',
-  401: 'Refused credentials, token or DPoP proof (invalid_credentials, invalid_token, session_expired, invalid_dpop_proof, use_dpop_nonce, dpop_required)',
-  403: 'Not allowed for this session (forbidden, bank_mismatch, step_up_required, step_up_failed, signature_required, invalid_signature)',
-  404: 'Not found (not_found)',
-  405: 'Method not allowed on this path (method_not_allowed), see Allow',
-  409: 'Conflict (conflict, insufficient_funds, employee_referenced)',
-  413: 'Body too large (payload_too_large)',
-  415: 'Body is not application/json (unsupported_media_type)',
-  422: 'Semantically invalid (unknown_account, currency_mismatch, same_account, idempotency_key_reused, limit_exceeded, edlevel_decrease, unknown_department)',
-  423: 'Account locked (account_locked), see Retry-After',
-  429: 'Too many requests (rate_limited, payee_checks_exhausted), see Retry-After',
-  500: 'Unexpected failure (internal_error)',
-  503: 'Host unavailable, instance draining, or a fleet-wide check that cannot be made now (host_unavailable, shutting_down, temporarily_unavailable), see Retry-After',
-};
+/** A shared response per status: what it means and the problem codes it carries, from the one table. */
+const problemResponses = () => Object.fromEntries(Object.entries(STATUS_MEANINGS).map(([status, meaning]) => [`Problem${status}`, {
+  description: `${meaning} (${codesOf(Number(status)).join(', ')})`,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+}]));
 
 const problem = (status: number) => ({ $ref: `#/components/responses/Problem${status}` });
 
@@ -89,10 +81,7 @@ export function openApiDocument(specs: RouteSpec[], version: string): JsonSchema
         },
       },
       schemas: { Problem: toJsonSchema(problemSchema) },
-      responses: Object.fromEntries(Object.entries(STATUS_TEXT).map(([status, description]) => [`Problem${status}`, {
-        description,
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-      }])),
+      responses: problemResponses(),
     },
   };
 }

@@ -1,11 +1,12 @@
 // /api/sample/employee: the Db2 SAMPLE EMPLOYEE table. Any session reads; staff writes.
 import { array, number, object, string, type InferType } from 'yup';
-import { Conflict, NotFound, Unprocessable } from './errors.js';
+import { problem } from '../contract/problems.js';
 import {
   createEmployee, deleteEmployee, getEmployee, listEmployees, updateEmployee,
   SEXES, type Actor, type Employee,
 } from '../db/employees.js';
-import type { HostSession, RequestContext } from '../db/sessions.js';
+import type { RequestContext } from '../db/host.js';
+import type { HostSession } from '../db/host-sessions.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 import { hostText, isoDate, limitQuery, money, queryInt, signedMoney } from './schemas.js';
 
@@ -93,7 +94,7 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       problems: [409, 422],
       async handle({ body, session, context, now }) {
         const outcome = await createEmployee(host, withDefaults(body), actor(session, context, now));
-        if (outcome.status === 'exists') throw new Conflict(`Employee ${body.empno} already exists.`);
+        if (outcome.status === 'exists') throw problem('conflict', { detail: `Employee ${body.empno} already exists.` });
         if (outcome.status === 'unknown_department') throw unknownDepartment(body.workDept);
         return { status: 201, body: outcome.employee, headers: { Location: `/api/sample/employee/${outcome.employee.empno}` } };
       },
@@ -106,7 +107,7 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       problems: [404],
       async handle({ params, context }) {
         const employee = await getEmployee(host, params.empno, context);
-        if (!employee) throw new NotFound(`No employee ${params.empno}.`);
+        if (!employee) throw problem('not_found', { detail: `No employee ${params.empno}.` });
         return { status: 200, body: employee };
       },
     }),
@@ -123,8 +124,8 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
         const outcome = await updateEmployee(host, params.empno, body, actor(session, context, now));
         switch (outcome.status) {
           case 'done': return { status: 200, body: outcome.employee };
-          case 'not_found': throw new NotFound(`No employee ${params.empno}.`);
-          case 'edlevel_decrease': throw new Unprocessable('edlevel_decrease', 'edLevel may not decrease.');
+          case 'not_found': throw problem('not_found', { detail: `No employee ${params.empno}.` });
+          case 'edlevel_decrease': throw problem('edlevel_decrease');
           case 'unknown_department': throw unknownDepartment(body.workDept);
         }
       },
@@ -138,8 +139,8 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
       async handle({ params, session, context, now }) {
         switch (await deleteEmployee(host, params.empno, actor(session, context, now))) {
           case 'deleted': return { status: 204 };
-          case 'not_found': throw new NotFound(`No employee ${params.empno}.`);
-          case 'referenced': throw new Conflict(`Other rows refer to employee ${params.empno}.`, 'employee_referenced');
+          case 'not_found': throw problem('not_found', { detail: `No employee ${params.empno}.` });
+          case 'referenced': throw problem('employee_referenced', { detail: `Other rows refer to employee ${params.empno}.` });
         }
       },
     }),
@@ -147,7 +148,7 @@ export function employeeRoutes({ host }: RouteDeps): RouteSpec[] {
 }
 
 const unknownDepartment = (workDept: string | null | undefined) =>
-  new Unprocessable('unknown_department', `No department ${workDept ?? ''} exists; workDept must name one.`);
+  problem('unknown_department', { detail: `No department ${workDept ?? ''} exists; workDept must name one.` });
 
 function withDefaults(body: InferType<typeof createBody>): Employee {
   return {

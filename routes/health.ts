@@ -1,6 +1,6 @@
 // /health/live and /health/ready, for load balancers and orchestrators.
 import { object, string } from 'yup';
-import { HostUnavailable, ShuttingDown } from './errors.js';
+import { problem } from '../contract/problems.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
 
 const statusSchema = object({ status: string().oneOf(['ok']).required() });
@@ -22,11 +22,11 @@ export function healthRoutes({ host, lifecycle }: RouteDeps): RouteSpec[] {
       responses: { 200: { description: 'Ready', schema: statusSchema } },
       problems: [503],
       async handle() {
-        if (lifecycle.draining) throw new ShuttingDown();
+        if (lifecycle.draining) throw problem('shutting_down');
         try {
           await host.ping();
         } catch {
-          throw new HostUnavailable();
+          throw problem('host_unavailable');
         }
         return { status: 200, body: { status: 'ok' }, headers: { 'Cache-Control': 'no-store' } };
       },

@@ -1,5 +1,7 @@
 // Schemas several route modules share.
 import { array, number, object, string } from 'yup';
+import { amountPattern, MONEY_DIGITS, SIGNED_AMOUNT } from '../contract/money.js';
+import { PROBLEM_CODES } from '../contract/problems.js';
 
 /**
  * Text a host column stores: at most `bytes` bytes of UTF-8, which is what a
@@ -8,15 +10,17 @@ import { array, number, object, string } from 'yup';
  * 400 here rather than 22001 (a 500) from the host.
  */
 export const hostText = (bytes: number) => string().max(bytes)
-  .test('utf8-bytes', `must be at most ${bytes} bytes of UTF-8 (é, ü or ß take two each)`, (value) => value === undefined || value === null || Buffer.byteLength(value) <= bytes);
+  // Longer in characters already fails max(): one message per field.
+  .test('utf8-bytes', `must be at most ${bytes} bytes of UTF-8 (é, ü or ß take two each)`,
+    (value) => value === undefined || value === null || value.length > bytes || Buffer.byteLength(value) <= bytes);
 
 /** Money in: a non-negative decimal string with at most two places, never a float. */
-export const money = (integerDigits = 13) => string()
-  .matches(new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,2})?$`), `must be a decimal string with at most ${integerDigits} digits before the point and two after`)
+export const money = (integerDigits = MONEY_DIGITS) => string()
+  .matches(amountPattern(integerDigits), `must be a decimal string with at most ${integerDigits} digits before the point and two after`)
   .meta({ example: '1250.00' });
 
 /** Money out: always two places, negative for debits. */
-export const signedMoney = () => string().matches(/^-?\d+\.\d{2}$/).meta({ example: '-25.00' });
+export const signedMoney = () => string().matches(SIGNED_AMOUNT).meta({ example: '-25.00' });
 
 export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export const isoDate = () => string()
@@ -65,7 +69,7 @@ export const problemSchema = object({
   title: string().required(),
   status: number().integer().required(),
   detail: string(),
-  code: string().required().meta({ description: 'Stable snake_case code clients switch on.' }),
+  code: string().oneOf(PROBLEM_CODES).required().meta({ description: 'Stable snake_case code clients switch on (docs/API.md, "Problem codes").' }),
   requestId: string().required(),
   errors: array(object({ path: string().required(), message: string().required() })),
 });

@@ -270,8 +270,11 @@ export interface components {
             title: string;
             status: number;
             detail?: string;
-            /** @description Stable snake_case code clients switch on. */
-            code: string;
+            /**
+             * @description Stable snake_case code clients switch on (docs/API.md, "Problem codes").
+             * @enum {string}
+             */
+            code: "validation_failed" | "malformed_json" | "invalid_credentials" | "invalid_token" | "session_expired" | "invalid_dpop_proof" | "use_dpop_nonce" | "dpop_required" | "forbidden" | "bank_mismatch" | "step_up_required" | "step_up_failed" | "signature_required" | "invalid_signature" | "not_found" | "method_not_allowed" | "conflict" | "insufficient_funds" | "employee_referenced" | "payload_too_large" | "unsupported_media_type" | "unknown_account" | "currency_mismatch" | "same_account" | "idempotency_key_reused" | "limit_exceeded" | "edlevel_decrease" | "unknown_department" | "account_locked" | "rate_limited" | "payee_checks_exhausted" | "internal_error" | "not_implemented" | "host_unavailable" | "shutting_down" | "temporarily_unavailable" | "client_not_built";
             requestId: string;
             errors?: {
                 path: string;
@@ -316,7 +319,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Method not allowed on this path (method_not_allowed), see Allow */
+        /** @description Method not allowed on this path, see Allow (method_not_allowed) */
         Problem405: {
             headers: {
                 [name: string]: unknown;
@@ -361,7 +364,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Account locked (account_locked), see Retry-After */
+        /** @description Account locked, see Retry-After (account_locked) */
         Problem423: {
             headers: {
                 [name: string]: unknown;
@@ -370,7 +373,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many requests (rate_limited, payee_checks_exhausted), see Retry-After */
+        /** @description Too many requests, see Retry-After (rate_limited, payee_checks_exhausted) */
         Problem429: {
             headers: {
                 [name: string]: unknown;
@@ -388,7 +391,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Host unavailable, instance draining, or a fleet-wide check that cannot be made now (host_unavailable, shutting_down, temporarily_unavailable), see Retry-After */
+        /** @description Method not implemented (not_implemented) */
+        Problem501: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Host unavailable, instance draining, or a fleet-wide check that cannot be made now, see Retry-After (host_unavailable, shutting_down, temporarily_unavailable, client_not_built) */
         Problem503: {
             headers: {
                 [name: string]: unknown;

@@ -3,6 +3,9 @@
 // each carrying the service's stable problem `code` (RFC 9457 problem details).
 import type { Problem } from './contract.js';
 
+/** A problem as received: one of the service's codes, or http_<status> for a gateway's own page. */
+export type ReceivedProblem = Omit<Problem, 'code'> & { code: Problem['code'] | `http_${number}` };
+
 export class ClientError extends Error {
   /**
    * On a failed transfer: its Idempotency-Key. Sending the same transfer again
@@ -33,12 +36,12 @@ export class NotLoggedIn extends ClientError {
 
 /** The service answered with a problem. */
 export class ApiError extends ClientError {
-  constructor(readonly status: number, readonly problem: Problem, readonly retryAfterSeconds: number | null = null) {
+  constructor(readonly status: number, readonly problem: ReceivedProblem, readonly retryAfterSeconds: number | null = null) {
     super(problem.code, problem.detail ?? problem.title);
   }
 
   /** Per-field messages of a validation failure (path and message), else empty. */
-  get errors(): NonNullable<Problem['errors']> {
+  get errors(): NonNullable<ReceivedProblem['errors']> {
     return this.problem.errors ?? [];
   }
 }
@@ -76,9 +79,17 @@ export class ProofRejected extends ApiError {}
  */
 export class ServiceUnavailable extends ApiError {}
 
-type ApiErrorClass = new (status: number, problem: Problem, retryAfterSeconds: number | null) => ApiError;
+type ApiErrorClass = new (status: number, problem: ReceivedProblem, retryAfterSeconds: number | null) => ApiError;
 
-const BY_CODE: Record<string, ApiErrorClass> = {
+/** Every code the service's table of problems has (its OpenAPI document's Problem.code): one class each. */
+type ProblemCode = Problem['code'];
+
+/**
+ * The class of each problem code. Typed over the generated union, so a code
+ * the service adds fails the client's build until it is given a class here
+ * (npm run client:types regenerates the union from /openapi.json).
+ */
+const BY_CODE: Record<ProblemCode, ApiErrorClass> = {
   session_expired: SessionExpired,
   invalid_token: SessionExpired,
   invalid_credentials: InvalidCredentials,
@@ -103,6 +114,19 @@ const BY_CODE: Record<string, ApiErrorClass> = {
   invalid_dpop_proof: ProofRejected,
   use_dpop_nonce: ProofRejected,
   dpop_required: ProofRejected,
+  employee_referenced: ApiError,
+  edlevel_decrease: ApiError,
+  unknown_department: ApiError,
+  conflict: ApiError,
+  method_not_allowed: ApiError,
+  not_implemented: ApiError,
+  payload_too_large: ApiError,
+  unsupported_media_type: ApiError,
+  internal_error: ApiError,
+  host_unavailable: ServiceUnavailable,
+  shutting_down: ServiceUnavailable,
+  temporarily_unavailable: ServiceUnavailable,
+  client_not_built: ServiceUnavailable,
 };
 
 /** A load balancer's own answers when no instance answered it: whether the request was done is unknown. */
@@ -110,10 +134,11 @@ const GATEWAY_FAILURES = new Set([502, 503, 504]);
 
 /** The typed error for a problem answer; an answer that is not problem+json (a proxy's page) gets code http_<status>. */
 export function errorFor(status: number, body: unknown, retryAfterSeconds: number | null): ApiError {
-  const problem: Problem = isProblem(body)
+  const problem: ReceivedProblem = isProblem(body)
     ? body
     : { type: 'about:blank', title: `HTTP ${status}`, status, code: `http_${status}`, requestId: '' };
-  const ErrorClass = BY_CODE[problem.code] ?? (GATEWAY_FAILURES.has(status) ? ServiceUnavailable : ApiError);
+  const known: ApiErrorClass | undefined = Object.hasOwn(BY_CODE, problem.code) ? BY_CODE[problem.code as ProblemCode] : undefined;
+  const ErrorClass = known ?? (GATEWAY_FAILURES.has(status) ? ServiceUnavailable : ApiError);
   return new ErrorClass(status, problem, retryAfterSeconds);
 }
 
@@ -122,7 +147,7 @@ export function sessionOver(detail: string): SessionExpired {
   return new SessionExpired(401, { type: 'urn:problem:session_expired', title: 'Session expired', status: 401, code: 'session_expired', detail, requestId: '' });
 }
 
-function isProblem(body: unknown): body is Problem {
+function isProblem(body: unknown): body is ReceivedProblem {
   return typeof body === 'object' && body !== null
     && 'code' in body && typeof body.code === 'string'
     && 'title' in body && typeof body.title === 'string'

@@ -10,6 +10,7 @@ export {
   NotLoggedIn, ProofRejected, ServiceUnavailable, SessionExpired, StepUpFailed, StepUpRequired, TooManyRequests, TransferRefused,
   ValidationFailed,
 } from './errors.js';
+export type { ReceivedProblem } from './errors.js';
 export type {
   Account, DeviceSession, Employee, EmployeeChanges, EmployeePage, EmployeeQuery, NewEmployee, Problem, Session,
   Transaction, TransactionPage, TransactionQuery, Transfer,

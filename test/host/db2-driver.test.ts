@@ -9,7 +9,7 @@ import { parseDb2Url } from '../../db/db2/connection.js';
 import { Db2Host, db2Timestamp, OUT_TYPES } from '../../db/db2/driver.js';
 import { HostConflictError, HostError, HostUnavailableError, type HostValue } from '../../db/host.js';
 import { procedures, type ProcedureName } from '../../db/procedures.js';
-import { resolveSession } from '../../db/sessions.js';
+import { resolveSession } from '../../db/host-sessions.js';
 import { statements } from '../../db/statements.js';
 import {
   DB2_URL, DEFAULT_TEST_OPTIONS, DIAGNOSTICS, SQL_C, SQL_TYPE, db2Error, diagnostic, openScriptedHost, type Db2Value,

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../../db/host.js';
-import { login, logout, purgeExpired, resolveSession } from '../../db/sessions.js';
+import { login, logout, purgeExpired, resolveSession } from '../../db/host-sessions.js';
 import { hostRow, hostRows, resetHost } from '../support/host.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');

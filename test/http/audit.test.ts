@@ -1,7 +1,7 @@
 // The audit trail: one row per security- or money-relevant action, written by
 // the same host procedure call, and readable by staff only.
 import { expect } from 'chai';
-import { purgeExpired } from '../../db/sessions.js';
+import { purgeExpired } from '../../db/host-sessions.js';
 import { hostRows, resetHost } from '../support/host.js';
 import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';

@@ -5,8 +5,8 @@ import { SignJWT } from 'jose';
 import { until } from '../support/wait.js';
 import { KeyRing } from '../../auth/keyring.js';
 import type { Host } from '../../db/host.js';
-import { purgeExpired, resolveSession } from '../../db/sessions.js';
-import { hostRow, hostRows, resetHost } from '../support/host.js';
+import { purgeExpired, resolveSession } from '../../db/host-sessions.js';
+import { hostRow, hostRows, resetHost, TEST_SECRET } from '../support/host.js';
 import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/expect.js';
 import { decodePart, encodePart, tokenClaims, tokenHeader, tokenParts } from '../support/jwt.js';
@@ -19,6 +19,8 @@ function expectInvalidToken(response: Awaited<ReturnType<TestApp['request']>>, c
 
 describe('session-on-host authentication', () => {
   let api: TestApp;
+  /** The signing keys the app derives from the test secret: tests forge tokens with them. */
+  const keys = new KeyRing(TEST_SECRET, 3600, 3600);
 
   beforeEach(async () => {
     await resetHost();
@@ -202,7 +204,7 @@ describe('session-on-host authentication', () => {
     });
 
     it('refuses a token whose iat lies in the future, though genuinely signed', async () => {
-      const { kid, key } = await api.app.auth.keys.current(api.clock.now);
+      const { kid, key } = await keys.current(api.clock.now);
       const claims = tokenClaims(token);
       const fromTheFuture = await new SignJWT({ ...claims, iat: Number(claims.iat) + 600 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(key);
@@ -222,9 +224,9 @@ describe('session-on-host authentication', () => {
 
     it('refuses unknown, future and hostile kids', async () => {
       const payload = tokenClaims(token);
-      const future = api.app.auth.keys.windowAt(api.clock.now) + 5;
+      const future = keys.windowAt(api.clock.now) + 5;
       const futureToken = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: String(future) })
-        .sign(await api.app.auth.keys.signingKeyFor(future));
+        .sign(await keys.signingKeyFor(future));
       expectInvalidToken(await api.request('GET', '/api/auth/session', { token: futureToken }));
       for (const kid of ['../../etc/passwd', '__proto__', '-1', '1e3']) {
         const hostile = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(new Uint8Array(32));
@@ -234,7 +236,7 @@ describe('session-on-host authentication', () => {
 
     it('refuses a token of the right key but the wrong typ, iss or aud', async () => {
       const payload = tokenClaims(token);
-      const { kid, key } = await api.app.auth.keys.current(api.clock.now);
+      const { kid, key } = await keys.current(api.clock.now);
       for (const [header, claims] of [
         [{ alg: 'HS256', typ: 'at+jwt', kid }, payload],
         [{ alg: 'HS256', typ: 'JWT', kid }, { ...payload, iss: 'someone-else' }],
@@ -448,12 +450,12 @@ describe('session-on-host authentication', () => {
       try {
         const token = await slow.login(ALICE.account, ALICE.pin);
         const pending = Promise.all(Array.from({ length: 20 }, () => slow.request('GET', '/api/auth/session', { token })));
-        await until(() => lookups + slow.app.auth.sessions.sharedLookups === 20);
+        await until(() => lookups + slow.app.auth.stats().sharedLookups === 20);
         open();
         const responses = await pending;
         expect(responses.map((r) => r.status)).to.deep.equal(Array(20).fill(200));
         expect(lookups, 'host lookups').to.equal(1);
-        expect(slow.app.auth.sessions.sharedLookups, 'lookups answered by the one in flight').to.equal(19);
+        expect(slow.app.auth.stats().sharedLookups, 'lookups answered by the one in flight').to.equal(19);
       } finally {
         open();
         await slow.close();

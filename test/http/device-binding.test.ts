@@ -8,6 +8,7 @@ import { TestDevice } from '../support/dpop.js';
 import { expectProblem } from '../support/expect.js';
 import { tokenClaims } from '../support/jwt.js';
 import { createApp } from '../../app/app.js';
+import type { Host } from '../../db/host.js';
 
 const ALGS = 'algs="ES256 Ed25519 EdDSA"';
 
@@ -161,6 +162,30 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
       expectDpopError(await api.request('GET', '/api/accounts', { token: refreshed.body.token }), 'invalid_token');
       expect((await api.requestAs(phone, 'DELETE', '/api/auth/session', { token: refreshed.body.token })).status).to.equal(204);
       expectDpopError(await api.requestAs(phone, 'GET', '/api/accounts', { token }), 'session_expired');
+    });
+
+    it('challenges in its own scheme when the session ends while its request is served (another device logged it out)', async () => {
+      // A host on which each of these calls finds the session just ended by another request.
+      const racing: Host = Object.create(api.host, {
+        call: { value: async (...[name, args, context]: Parameters<Host['call']>) => {
+          if (['logout', 'logout_all', 'session_end'].includes(name)) await api.host.call('logout', args, context);
+          return api.host.call(name, args, context);
+        } },
+        query: { value: async (...[statement, params, context]: Parameters<Host['query']>) => {
+          if (statement.name === 'scratchpad.get') await api.host.query({ name: 'test.end-session', sql: 'DELETE FROM host_session' }, [], context);
+          return api.host.query(statement, params, context);
+        } },
+      });
+      const racy = await startApp({}, { host: racing, clock: api.clock });
+      try {
+        for (const [method, path] of [['DELETE', '/api/auth/session'], ['DELETE', '/api/auth/sessions'], ['GET', '/api/auth/session/scratchpad']] as const) {
+          await resetHost();
+          const bound = await racy.loginAs(phone, ALICE.account, ALICE.pin);
+          expectDpopError(await racy.requestAs(phone, method, path, { token: bound }), 'session_expired');
+        }
+      } finally {
+        await racy.close();
+      }
     });
   });
 

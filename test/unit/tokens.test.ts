@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import { createHmac } from 'node:crypto';
 import { KeyRing } from '../../auth/keyring.js';
-import { issueToken, TokenRejected, verifyToken } from '../../auth/tokens.js';
+import { issueToken, verifyToken } from '../../auth/tokens.js';
+import { ProblemError } from '../../contract/problems.js';
 import { encodePart, tokenClaims, tokenHeader } from '../support/jwt.js';
 
 const NOW = new Date('2026-11-25T10:00:00Z');
@@ -21,14 +22,22 @@ function forge(header: Record<string, unknown>, claims: unknown): string {
   return `${signingInput}.${createHmac('sha256', key).update(signingInput).digest('base64url')}`;
 }
 
-const refused = (token: string) => verifyToken(keys, token, NOW).then(() => 'accepted', (e: unknown) => (e instanceof TokenRejected ? e.message : 'threw'));
+/** What verifyToken says of a token: 'accepted', or the reason of its refusal (a 401 invalid_token). */
+function refused(token: string): string {
+  try {
+    verifyToken(keys, token, 'Bearer', NOW);
+    return 'accepted';
+  } catch (error) {
+    return error instanceof ProblemError && error.code === 'invalid_token' ? String(error.reason) : 'threw';
+  }
+}
 
 describe('access tokens (auth/tokens.ts)', () => {
   it('accepts what issueToken makes, bearer and bound', async () => {
     const bearer = await issueToken(keys, { sessionId: SID, jkt: null }, NOW, later);
-    expect(await verifyToken(keys, bearer, NOW)).to.deep.equal({ sessionId: SID, jkt: null });
+    expect(verifyToken(keys, bearer, 'Bearer', NOW)).to.deep.equal({ sessionId: SID, jkt: null });
     const jkt = 'a'.repeat(43);
-    expect(await verifyToken(keys, await issueToken(keys, { sessionId: SID, jkt }, NOW, later), NOW)).to.deep.equal({ sessionId: SID, jkt });
+    expect(verifyToken(keys, await issueToken(keys, { sessionId: SID, jkt }, NOW, later), 'DPoP', NOW)).to.deep.equal({ sessionId: SID, jkt });
   });
 
   it('refuses header members beyond alg, typ and kid (crit, b64, an embedded key) and any other algorithm', async () => {
@@ -36,36 +45,36 @@ describe('access tokens (auth/tokens.ts)', () => {
     const header = tokenHeader(token);
     const claims = tokenClaims(token);
     for (const extra of [{ crit: ['b64'], b64: false }, { jwk: { kty: 'oct', k: 'AAAA' } }, { jku: 'https://evil.example/keys' }]) {
-      expect(await refused(forge({ ...header, ...extra }, claims))).to.equal('unexpected header member');
+      expect(refused(forge({ ...header, ...extra }, claims))).to.equal('unexpected header member');
     }
-    for (const alg of ['RS256', 'HS512', 'none', 'hs256']) expect(await refused(forge({ ...header, alg }, claims))).to.equal('alg or typ not allowed');
+    for (const alg of ['RS256', 'HS512', 'none', 'hs256']) expect(refused(forge({ ...header, alg }, claims))).to.equal('alg or typ not allowed');
   });
 
   it('checks the signature in full before it reads a claim', async () => {
     const token = await issueToken(keys, { sessionId: SID, jkt: null }, NOW, later);
     const [h, p, s = ''] = token.split('.');
     const flipped = `${s.slice(0, -2)}${s.at(-2) === 'A' ? 'B' : 'A'}${s.slice(-1)}`;
-    expect(await refused(`${h}.${p}.${flipped}`)).to.equal('bad signature');
+    expect(refused(`${h}.${p}.${flipped}`)).to.equal('bad signature');
     // The last character's two low bits are padding: another spelling of the same bytes is refused too.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = alphabet.indexOf(s.at(-1) ?? '');
     const respelled = `${s.slice(0, -1)}${alphabet[last ^ 1]}`;
     expect(Buffer.from(respelled, 'base64url')).to.deep.equal(Buffer.from(s, 'base64url'));
-    expect(await refused(`${h}.${p}.${respelled}`)).to.equal('bad signature');
-    expect(await refused(`${h}.${p}.${s.slice(0, 42)}`)).to.equal('not a compact HS256 JWS');
-    expect(await refused(`${h}.${encodePart({ ...tokenClaims(token), sid: SID.replace('0b', '1b') })}.${s}`)).to.equal('bad signature');
+    expect(refused(`${h}.${p}.${respelled}`)).to.equal('bad signature');
+    expect(refused(`${h}.${p}.${s.slice(0, 42)}`)).to.equal('not a compact HS256 JWS');
+    expect(refused(`${h}.${encodePart({ ...tokenClaims(token), sid: SID.replace('0b', '1b') })}.${s}`)).to.equal('bad signature');
   });
 
   it('refuses wrong or missing claims, signed with the right key', async () => {
     const header = { alg: 'HS256', typ: 'JWT', kid: String(keys.windowAt(NOW)) };
     const base = { sid: SID, iss: 'host-session-api', aud: 'host-session-api', iat: NOW.getTime() / 1000, exp: NOW.getTime() / 1000 + 60 };
-    expect(await refused(forge(header, base))).to.equal('accepted');
-    expect(await refused(forge(header, { ...base, aud: ['other', 'host-session-api'] }))).to.equal('accepted');
-    expect(await refused(forge(header, { ...base, exp: NOW.getTime() / 1000 }))).to.equal('expired');
-    expect(await refused(forge(header, { ...base, exp: undefined }))).to.equal('expired');
-    expect(await refused(forge(header, { ...base, nbf: NOW.getTime() / 1000 + 600 }))).to.equal('not yet valid');
-    expect(await refused(forge(header, { ...base, sid: 'x' }))).to.equal('bad sid');
-    expect(await refused(forge(header, { ...base, cnf: { jkt: 'short' } }))).to.equal('bad cnf');
-    expect(await refused(forge(header, [1, 2]))).to.equal('payload is not a JSON object');
+    expect(refused(forge(header, base))).to.equal('accepted');
+    expect(refused(forge(header, { ...base, aud: ['other', 'host-session-api'] }))).to.equal('accepted');
+    expect(refused(forge(header, { ...base, exp: NOW.getTime() / 1000 }))).to.equal('expired');
+    expect(refused(forge(header, { ...base, exp: undefined }))).to.equal('expired');
+    expect(refused(forge(header, { ...base, nbf: NOW.getTime() / 1000 + 600 }))).to.equal('not yet valid');
+    expect(refused(forge(header, { ...base, sid: 'x' }))).to.equal('bad sid');
+    expect(refused(forge(header, { ...base, cnf: { jkt: 'short' } }))).to.equal('bad cnf');
+    expect(refused(forge(header, [1, 2]))).to.equal('payload is not a JSON object');
   });
 });

@@ -1,21 +1,10 @@
 // Host sessions: login, resolution, logout (one, all, or one device of the
 // customer's), the device list, scratch pad and purge, each one host round
-// trip. Status codes are the procedures' (pg/migrations/005).
-import type { CallContext, Host, HostValue, Row } from './host.js';
+// trip. Status codes are the procedures' (db/procedures.ts names them).
+import type { CallContext, Host, RequestContext, Row } from './host.js';
+import { auditArgs, outcomeOf } from './procedures.js';
 import { statements } from './statements.js';
-import { asDate, asNumber, asOneOf, asString, asTrimmed, firstRow, outcomeOf } from './values.js';
-
-/** Who asks, for the audit row a procedure writes and for the host's operators. */
-export interface RequestContext extends CallContext {
-  requestId: string;
-  clientAddress: string;
-  /** W3C trace id of the request when tracing is on, else null. */
-  traceId: string | null;
-}
-
-export const auditArgs = (context: RequestContext): Record<string, HostValue> => ({
-  request_id: context.requestId, client_address: context.clientAddress, trace_id: context.traceId,
-});
+import { asDate, asNumber, asOneOf, asString, asTrimmed, firstRow } from './values.js';
 
 export interface LoginInput extends RequestContext {
   sessionId: string;
@@ -33,7 +22,7 @@ export interface LoginInput extends RequestContext {
 }
 
 export type LoginOutcome =
-  | { status: 'ok'; customerId: string; bankId: string; role: Role }
+  | { status: 'ok'; session: HostSession }
   | { status: 'invalid_credentials' }
   | { status: 'locked'; retryAfterSeconds: number };
 
@@ -68,11 +57,30 @@ export async function login(host: Host, input: LoginInput): Promise<LoginOutcome
     now: input.now, idle_seconds: input.idleSeconds, absolute_seconds: input.absoluteSeconds,
     max_failures: input.maxFailures, lock_seconds: input.lockSeconds,
   }, input);
-  switch (outcomeOf('login', out.status, ['ok', 'invalid_credentials', 'locked'] as const)) {
-    case 'ok': return { status: 'ok', customerId: asString(out.customer_id), bankId: asString(out.bank_id), role: asOneOf(out.access_role, ROLES, 'role') };
+  switch (outcomeOf('login', out.status)) {
+    case 'ok': return { status: 'ok', session: createdSession(input, out) };
     case 'invalid_credentials': return { status: 'invalid_credentials' };
     case 'locked': return { status: 'locked', retryAfterSeconds: Math.max(1, asNumber(out.retry_after)) };
   }
+}
+
+/** The row the login procedure created: its clocks are the procedure's own arithmetic, from the same inputs. */
+function createdSession(input: LoginInput, out: Row): HostSession {
+  const absoluteExpiresAt = new Date(input.now.getTime() + input.absoluteSeconds * 1000);
+  return {
+    sessionId: input.sessionId,
+    sessionHash: input.sessionHash,
+    customerId: asString(out.customer_id),
+    accountId: input.account,
+    bankId: asString(out.bank_id),
+    role: asOneOf(out.access_role, ROLES, 'role'),
+    device: input.device,
+    jkt: input.jkt,
+    createdAt: input.now,
+    lastSeenAt: input.now,
+    idleExpiresAt: new Date(Math.min(input.now.getTime() + input.idleSeconds * 1000, absoluteExpiresAt.getTime())),
+    absoluteExpiresAt,
+  };
 }
 
 export interface ResolveInput extends RequestContext {
@@ -88,7 +96,7 @@ export async function resolveSession(host: Host, input: ResolveInput): Promise<R
     session_id: input.sessionId, now: input.now, idle_seconds: input.idleSeconds,
     touch_seconds: input.touchSeconds, ...auditArgs(input),
   }, input);
-  switch (outcomeOf('session_resolve', out.status, ['alive', 'gone', 'expired'] as const)) {
+  switch (outcomeOf('session_resolve', out.status)) {
     case 'alive': return { status: 'alive', session: toHostSession(input.sessionId, out) };
     case 'gone': return { status: 'gone' };
     case 'expired': return { status: 'expired' };
@@ -125,13 +133,13 @@ function toHostSession(sessionId: string, row: Row): HostSession {
 /** True when a row was deleted. */
 export async function logout(host: Host, sessionId: string, context: RequestContext, now: Date): Promise<boolean> {
   const out = await host.call('logout', { session_id: sessionId, ...auditArgs(context), now }, context);
-  return outcomeOf('logout', out.status, ['deleted', 'gone'] as const) === 'deleted';
+  return outcomeOf('logout', out.status) === 'deleted';
 }
 
 /** Deletes every session of the session's customer; returns how many, or null when the session itself is gone. */
 export async function logoutAll(host: Host, sessionId: string, context: RequestContext, now: Date): Promise<number | null> {
   const out = await host.call('logout_all', { session_id: sessionId, ...auditArgs(context), now }, context);
-  return outcomeOf('logout_all', out.status, ['done', 'gone'] as const) === 'done' ? asNumber(out.sessions) : null;
+  return outcomeOf('logout_all', out.status) === 'done' ? asNumber(out.sessions) : null;
 }
 
 /** One of the customer's live sessions, as the device list shows it. */
@@ -165,7 +173,7 @@ export async function endSession(
   host: Host, sessionId: string, ref: string, context: RequestContext, now: Date,
 ): Promise<'ended' | 'gone' | 'not_found'> {
   const out = await host.call('session_end', { session_id: sessionId, ref, ...auditArgs(context), now }, context);
-  return outcomeOf('session_end', out.status, ['ended', 'gone', 'not_found'] as const);
+  return outcomeOf('session_end', out.status);
 }
 
 /** What the purge deletes: rows older than these (sessions by their own expiry). */

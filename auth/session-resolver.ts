@@ -7,12 +7,14 @@
 // truth, so a logout anywhere is seen by the next request everywhere.
 // Concurrent requests for the same session share one call.
 import type { Span, Tracer } from '@opentelemetry/api';
-import type { Host } from '../db/host.js';
-import { readSession, resolveSession, type HostSession, type RequestContext, type ResolveOutcome } from '../db/sessions.js';
-import { DpopRejected, type DpopErrorCode, type DpopVerifier, type VerifiedProof } from './dpop.js';
+import { ProblemError } from '../contract/problems.js';
+import type { Host, RequestContext } from '../db/host.js';
+import { readSession, resolveSession, type HostSession, type ResolveOutcome } from '../db/host-sessions.js';
+import type { DpopVerifier, VerifiedProof } from './dpop.js';
 import type { KeyRing } from './keyring.js';
+import { tokenRefused, type Scheme } from './refusals.js';
 import { inSpan } from './spans.js';
-import { TokenRejected, verifyToken, type TokenClaims } from './tokens.js';
+import { verifyToken, type TokenClaims } from './tokens.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -31,14 +33,15 @@ export interface Presented {
   url: string;
 }
 
-export type Scheme = 'Bearer' | 'DPoP';
+/** A request whose token and proof hold, and the live host session they name. */
+export interface Authenticated {
+  session: HostSession;
+  /** The checked DPoP proof of a device-bound session's request (its key signs transfers), else null. */
+  proof: VerifiedProof | null;
+}
 
-export type Resolution =
-  | { status: 'alive'; session: HostSession; proof: VerifiedProof | null }
-  | { status: 'rejected'; scheme: Scheme; error: 'invalid_token' | DpopErrorCode; reason: string }
-  | { status: 'session_expired'; scheme: Scheme };
-
-type Rejected = Extract<Resolution, { status: 'rejected' }>;
+/** The scheme a session's tokens are presented with: a 401 about it challenges that one. */
+export const schemeOf = (session: { jkt: string | null }): Scheme => (session.jkt ? 'DPoP' : 'Bearer');
 
 /** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer, "dpop" DPoP). */
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
@@ -65,60 +68,43 @@ export class SessionResolver {
   /**
    * Everything that can be checked locally is, before the one host call: the
    * token, its scheme against its binding, and the DPoP proof against the
-   * bound key. A bad token or proof costs the host nothing.
+   * bound key. A bad token or proof costs the host nothing. Throws the 401
+   * that answers it (invalid_token, session_expired, a DPoP refusal).
    */
-  async resolve(presented: Presented, context: RequestContext, now: Date): Promise<Resolution> {
-    const match = AUTHORIZATION.exec(presented.authorization);
-    const fallback: Scheme = this.policy.binding === 'required' ? 'DPoP' : 'Bearer';
-    const [, rawScheme, token] = match ?? [];
-    if (!rawScheme || !token) return { status: 'rejected', scheme: fallback, error: 'invalid_token', reason: 'no token' };
+  async resolve(presented: Presented, context: RequestContext, now: Date): Promise<Authenticated> {
+    const [, rawScheme, token] = AUTHORIZATION.exec(presented.authorization) ?? [];
+    if (!rawScheme || !token) throw tokenRefused('invalid_token', this.policy.binding === 'required' ? 'DPoP' : 'Bearer', 'no token');
     const scheme: Scheme = rawScheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
-    const checked = await inSpan<Rejected | { claims: TokenClaims; proof: VerifiedProof | null }>(
-      this.tracer, 'token.verify', { 'auth.scheme': scheme }, async (span) => {
-        let claims: TokenClaims;
-        try {
-          claims = await verifyToken(this.keys, token, now);
-        } catch (error) {
-          span?.setAttribute('auth.refused', 'invalid_token');
-          return { status: 'rejected', scheme, error: 'invalid_token', reason: error instanceof TokenRejected ? error.message : 'unreadable' };
-        }
-        const proof = await this.proofFor(claims, scheme, token, presented, now);
-        if ('status' in proof) {
-          span?.setAttribute('auth.refused', proof.error);
-          return proof;
-        }
-        return { claims, proof: proof.verified };
-      });
-    if ('status' in checked) return checked;
-    const { claims, proof } = checked;
+    const { claims, proof } = await inSpan(this.tracer, 'token.verify', { 'auth.scheme': scheme }, async (span) => {
+      try {
+        const verified = verifyToken(this.keys, token, scheme, now);
+        return { claims: verified, proof: await this.proofFor(verified, scheme, token, presented, now) };
+      } catch (error) {
+        if (error instanceof ProblemError) span?.setAttribute('auth.refused', error.code);
+        throw error;
+      }
+    });
     const outcome = await inSpan(this.tracer, 'session.resolve', {}, (span) => this.lookup(claims.sessionId, context, now, span));
-    const boundTo = claims.jkt ? 'DPoP' : 'Bearer';
-    if (outcome.status !== 'alive') return { status: 'session_expired', scheme: boundTo };
+    const boundTo = schemeOf(claims);
+    if (outcome.status !== 'alive') throw tokenRefused('session_expired', boundTo, `session ${outcome.status}`);
     // The token names the key; the host row is the truth about it.
-    if (outcome.session.jkt !== claims.jkt) return { status: 'rejected', scheme: boundTo, error: 'invalid_token', reason: 'binding differs from the host' };
+    if (outcome.session.jkt !== claims.jkt) throw tokenRefused('invalid_token', boundTo, 'binding differs from the host');
     if (outcome.session.lastSeenAt.getTime() === now.getTime()) this.touches += 1;
-    return { status: 'alive', session: outcome.session, proof };
+    return { session: outcome.session, proof };
   }
 
   /** A bound token needs the DPoP scheme and a proof by its key; an unbound one the Bearer scheme (and a policy that allows it). */
-  private async proofFor(
-    claims: TokenClaims, scheme: Scheme, token: string, presented: Presented, now: Date,
-  ): Promise<{ verified: VerifiedProof | null } | Rejected> {
+  private async proofFor(claims: TokenClaims, scheme: Scheme, token: string, presented: Presented, now: Date): Promise<VerifiedProof | null> {
     if (!claims.jkt) {
-      if (scheme !== 'Bearer') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound token sent as DPoP' };
-      if (this.policy.binding === 'required') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'unbound session' };
-      return { verified: null };
+      if (scheme !== 'Bearer') throw tokenRefused('invalid_token', 'DPoP', 'unbound token sent as DPoP');
+      if (this.policy.binding === 'required') throw tokenRefused('invalid_token', 'DPoP', 'unbound session');
+      return null;
     }
-    if (scheme !== 'DPoP') return { status: 'rejected', scheme: 'DPoP', error: 'invalid_token', reason: 'bound token sent as Bearer' };
-    if (!presented.dpop) return { status: 'rejected', scheme: 'DPoP', error: 'invalid_dpop_proof', reason: 'no proof' };
-    try {
-      const verified = await this.dpop.verify(presented.dpop, { method: presented.method, url: presented.url, accessToken: token, now });
-      if (verified.jkt !== claims.jkt) return { status: 'rejected', scheme: 'DPoP', error: 'invalid_dpop_proof', reason: 'proof from another key' };
-      return { verified };
-    } catch (error) {
-      if (error instanceof DpopRejected) return { status: 'rejected', scheme: 'DPoP', error: error.code, reason: error.message };
-      throw error;
-    }
+    if (scheme !== 'DPoP') throw tokenRefused('invalid_token', 'DPoP', 'bound token sent as Bearer');
+    if (!presented.dpop) throw this.dpop.refusal('invalid_dpop_proof', now, 'no proof');
+    const verified = await this.dpop.verify(presented.dpop, { method: presented.method, url: presented.url, accessToken: token, now });
+    if (verified.jkt !== claims.jkt) throw this.dpop.refusal('invalid_dpop_proof', now, 'proof from another key');
+    return verified;
   }
 
   private lookup(sessionId: string, context: RequestContext, now: Date, span: Span | null): Promise<ResolveOutcome> {
