@@ -3,7 +3,7 @@
 import type { CallContext, Host, HostValue, RequestContext, Row } from './host.js';
 import { auditArgs, outcomeOf, type Outcome } from './procedures.js';
 import { statements } from './statements.js';
-import { asDate, asMoney, asNumber, asString, asTrimmed, nextKey } from './values.js';
+import { asDate, asMoney, asNumber, asString, asTrimmed, LARGEST_KEY, nextKey } from './values.js';
 
 export interface Account {
   accountId: string;
@@ -33,9 +33,6 @@ export async function listAccounts(host: Host, customerId: string, context?: Cal
   }));
 }
 
-/** Larger than any entry id: the first page's cursor. */
-const NEWEST = '9223372036854775807';
-
 /**
  * A page of the account's ledger, newest first, entries with id below `before`.
  * Null when the account does not exist or is not the customer's.
@@ -44,7 +41,7 @@ export async function ledgerPage(
   host: Host, customerId: string, accountId: string, limit: number, before: string | null, context?: CallContext,
 ): Promise<{ items: LedgerEntry[]; nextBefore: string | null } | null> {
   // One more row than asked tells whether a next page exists, at no extra round trip.
-  const rows = await host.query(statements.ledgerPage, [before ?? NEWEST, accountId, customerId, limit + 1], context);
+  const rows = await host.query(statements.ledgerPage, [before ?? LARGEST_KEY, accountId, customerId, limit + 1], context);
   if (rows.length === 0) return null;
   const entries = rows.filter((row) => row.entry_id !== null);
   const page = entries.slice(0, limit);

@@ -1,7 +1,7 @@
 // Reading the audit trail (rows are written by the procedures themselves).
 import type { Host } from './host.js';
 import { statements } from './statements.js';
-import { asDate, asString, asTrimmed, nextKey } from './values.js';
+import { asDate, asString, asTrimmed, LARGEST_KEY, nextKey } from './values.js';
 
 export interface AuditEntry {
   at: Date;
@@ -25,13 +25,11 @@ export interface AuditQuery {
   before: string | null;
 }
 
-const NEWEST = '9223372036854775807';
-
 export async function auditPage(host: Host, query: AuditQuery): Promise<{ items: AuditEntry[]; nextBefore: string | null }> {
   const customer = query.customerId ?? null;
   const event = query.event ?? null;
   const rows = await host.query(statements.auditPage, [
-    query.before ?? NEWEST, customer, customer, event, event, query.from, query.to, query.limit + 1,
+    query.before ?? LARGEST_KEY, customer, customer, event, event, query.from, query.to, query.limit + 1,
   ]);
   const page = rows.slice(0, query.limit);
   return {

@@ -90,6 +90,54 @@ export interface Host {
   close(): Promise<void>;
 }
 
+export interface HostOptions {
+  poolSize: number;
+  /** How long a call waits for a pooled connection, a new one's connect included, before it fails (503). */
+  acquireTimeoutMs: number;
+  /**
+   * How long the driver's login may take (Db2: SQL_ATTR_LOGIN_TIMEOUT, whole
+   * seconds, default 10 s): TLS and authentication through Db2 Connect can
+   * outlast the acquire timeout. A connect slower than acquireTimeoutMs fails
+   * that call, but still completes into the pool for the next one.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Db2: SQL_ATTR_QUERY_TIMEOUT, rounded up to whole seconds; the CLI checks
+   * once per QueryTimeoutInterval (the driver sets 1 s), so a statement of
+   * timeout N s is cancelled between N and N + 1 s after it started.
+   */
+  statementTimeoutMs: number;
+  /** How long a statement waits for a row lock before it fails (Db2 LockTimeout; PostgreSQL lock_timeout). */
+  lockTimeoutMs: number;
+  onIdleError?: (error: Error) => void;
+  /** Told once about every statement the host completed with a warning (Db2). */
+  onWarning?: (warning: HostWarning) => void;
+}
+
+/** A new connection's login may take this long (Db2 through Db2 Connect with TLS can take seconds). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export const DEFAULT_HOST_OPTIONS: HostOptions = {
+  poolSize: 10, acquireTimeoutMs: 1000, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, statementTimeoutMs: 10_000, lockTimeoutMs: 5000,
+};
+
+/** Which host a DB_URL names. */
+export type HostTarget =
+  | { kind: 'pglite'; /** The data folder; null: in memory. */ folder: string | null }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'db2'; url: string };
+
+/** The one reading of DB_URL's scheme: `pglite:<dir>` or `pglite:memory`, `postgres://…`, `db2://…`; null for anything else. */
+export function hostTarget(url: string): HostTarget | null {
+  if (url.startsWith('pglite:')) {
+    const folder = url.slice('pglite:'.length);
+    return { kind: 'pglite', folder: folder === '' || folder === 'memory' ? null : folder };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url };
+  if (url.startsWith('db2://')) return { kind: 'db2', url };
+  return null;
+}
+
 /** A failure talking to the host. Messages are for logs, never for clients. */
 export class HostError extends Error {
   constructor(message: string, readonly sqlState?: string, options?: ErrorOptions) {

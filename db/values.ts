@@ -16,12 +16,10 @@ export function asNumber(value: HostValue | undefined): number {
   return Number(asString(value));
 }
 
+/** Every driver answers a TIMESTAMP as a Date (the Db2 driver parses Db2's text form itself). */
 export function asDate(value: HostValue | undefined): Date {
   if (value instanceof Date) return value;
-  const text = asString(value);
-  // Db2 returns TIMESTAMP as 'YYYY-MM-DD-HH.MM.SS.ffffff' (UTC by this schema's convention).
-  const db2 = /^(\d{4}-\d{2}-\d{2})[- ](\d{2})[.:](\d{2})[.:](\d{2})(\.\d+)?$/.exec(text);
-  return db2 ? new Date(`${db2[1]}T${db2[2]}:${db2[3]}:${db2[4]}${(db2[5] ?? '').slice(0, 4)}Z`) : new Date(text);
+  throw new Error(`host returned ${JSON.stringify(asString(value))} where a timestamp was due`);
 }
 
 /** DECIMAL(p,2) as the contract writes money: "1250.00". Host drivers return decimals as strings. */
@@ -45,6 +43,9 @@ export function asOneOf<T extends string>(value: HostValue | undefined, allowed:
 export function firstRow(rows: readonly Row[]): Row | null {
   return rows[0] ?? null;
 }
+
+/** Keyset keys are BIGINT identities: this one is above them all, the first page's `before`. */
+export const LARGEST_KEY = '9223372036854775807';
 
 /** The keyset key of a page's last row, when more rows follow it. */
 export function nextKey(page: readonly Row[], more: boolean, column: string): string | null {

@@ -8,7 +8,7 @@ import { cents, twoPlaces } from '../contract/money.js';
 import { invalid, problem, type ProblemCode } from '../contract/problems.js';
 import { ledgerPage, listAccounts, transfer, type TransferRejection } from '../db/accounts.js';
 import { route, type RouteDeps, type RouteSpec } from './define.js';
-import { cursorQuery, decodeCursor, encodeCursor, hostText, limitQuery, money, signedMoney, timestamp } from './schemas.js';
+import { cursorQuery, encodeCursor, hostText, keyOf, limitQuery, money, signedMoney, timestamp } from './schemas.js';
 
 const accountId = () => string().matches(/^\d{6,20}$/, 'must be 6 to 20 digits');
 
@@ -102,9 +102,7 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       responses: { 200: { description: 'A page of transactions', schema: object({ items: array(entrySchema).required(), nextCursor: string().nullable().defined() }) } },
       problems: [404],
       async handle({ params, query, session, context }) {
-        const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
-        if (query.cursor !== undefined && before === null) throw invalid([{ path: 'query.cursor', message: 'is not a valid cursor' }]);
-        const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, before, context);
+        const page = await ledgerPage(host, session.customerId, params.accountId, query.limit, keyOf(query.cursor), context);
         if (!page) throw problem('not_found', { detail: 'No such account.' });
         return { status: 200, body: { items: page.items, nextCursor: page.nextBefore && encodeCursor(page.nextBefore) } };
       },

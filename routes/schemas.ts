@@ -2,6 +2,7 @@
 import { array, number, object, string } from 'yup';
 import { amountPattern, MONEY_DIGITS, SIGNED_AMOUNT } from '../contract/money.js';
 import { PROBLEM_CODES } from '../contract/problems.js';
+import { LARGEST_KEY } from '../db/values.js';
 
 /**
  * Text a host column stores: at most `bytes` bytes of UTF-8, which is what a
@@ -46,23 +47,25 @@ export const queryInt = (min: number, max: number) => number()
 
 export const limitQuery = () => queryInt(1, 100).default(20).meta({ description: 'Page size, 1–100.' });
 
-/** Opaque keyset cursor, as returned in nextCursor. */
-export const cursorQuery = () => string().max(64).matches(/^[A-Za-z0-9_-]+$/, 'is not a valid cursor')
-  .meta({ description: 'Opaque cursor from the previous page\u2019s nextCursor.' });
-
 export function encodeCursor(key: string): string {
   return Buffer.from(`k:${key}`).toString('base64url');
 }
 
-const MAX_KEY = 2n ** 63n - 1n; // keys are BIGINT identities
-
-/** The key inside a cursor, or null when it is not one of ours (or could not be a BIGINT). */
-export function decodeCursor(cursor: string): string | null {
+/** The key inside a cursor, or null when it is not one of ours (or could not be a BIGINT key). */
+function decodeCursor(cursor: string): string | null {
   const text = Buffer.from(cursor, 'base64url').toString();
   if (!/^k:\d{1,19}$/.test(text)) return null;
   const key = text.slice(2);
-  return BigInt(key) <= MAX_KEY ? key : null;
+  return BigInt(key) <= BigInt(LARGEST_KEY) ? key : null;
 }
+
+/** Opaque keyset cursor, as returned in nextCursor: a forged one is 400, like any invalid field. */
+export const cursorQuery = () => string().max(64).matches(/^[A-Za-z0-9_-]+$/, 'is not a valid cursor')
+  .test('ours', 'is not a valid cursor', (value) => value === undefined || decodeCursor(value) !== null)
+  .meta({ description: 'Opaque cursor from the previous page\u2019s nextCursor.' });
+
+/** The key a validated cursor names (the page goes on below it), or null for the first page. */
+export const keyOf = (cursor: string | undefined): string | null => (cursor === undefined ? null : decodeCursor(cursor));
 
 export const problemSchema = object({
   type: string().required(),

@@ -4,9 +4,9 @@
 // information (registers.ts), and the recovery rules: a rerouted connection
 // (SQL30108N) or a dead one is retried once when the work is safe to repeat.
 import {
-  CallCounter, HostError, type CallContext, type CallListener, type Host, type HostCallStats, type HostValue, type HostWarning, type Row,
+  CallCounter, DEFAULT_CONNECT_TIMEOUT_MS, HostError, type CallContext, type CallListener, type Host, type HostCallStats, type HostOptions,
+  type HostValue, type HostWarning, type Row,
 } from '../host.js';
-import type { HostOptions } from '../open.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import type { Statement } from '../statements.js';
 import { diagnosticOf, loadIbmDb, type Db2Binding, type Db2Database, type Db2Diagnostic, type Db2Param } from './binding.js';
@@ -46,9 +46,6 @@ export type Db2Warning = HostWarning;
 export type Db2HostOptions = HostOptions;
 
 const INT32 = 2 ** 31;
-
-/** TLS and authentication through Db2 Connect to z/OS can take seconds: the login has its own limit, apart from the acquire timeout. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** SQL_ATTR_LOGIN_TIMEOUT in whole seconds, within what ibm_db passes unchanged (Db2PoolOptions.connectTimeout). */
 export const loginTimeoutSeconds = (ms: number) => Math.min(32767, Math.max(1, Math.ceil(ms / 1000)));
@@ -109,16 +106,38 @@ function hostValue(value: unknown): HostValue {
   return String(value);
 }
 
-/** A DECIMAL comes back through a DOUBLE (outputParam): as text with its declared scale, like every driver's decimals. */
-function outValue(name: string, value: unknown): HostValue {
-  const scale = OUT_TYPES[name]?.scale;
-  return typeof value === 'number' && scale !== undefined ? value.toFixed(scale) : hostValue(value);
+const DB2_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[- ](\d{2})[.:](\d{2})[.:](\d{2})(\.\d+)?$/;
+
+/** Db2 answers a TIMESTAMP as text, 'YYYY-MM-DD-HH.MM.SS.ffffff', UTC by this schema's convention; the host interface answers a Date. */
+export function fromDb2Timestamp(text: string): Date {
+  const parts = DB2_TIMESTAMP.exec(text);
+  if (!parts) throw new HostError(`Db2 answered ${JSON.stringify(text.slice(0, 40))} where a TIMESTAMP was due`);
+  return new Date(`${parts[1]}T${parts[2]}:${parts[3]}:${parts[4]}${(parts[5] ?? '').slice(0, 4)}Z`);
 }
 
-/** Db2 answers column names in upper case; the mappers above db/ expect lower case. */
-function lowerKeys(row: Record<string, unknown>): Row {
+/**
+ * An OUT value as its declared type says: a DECIMAL comes back through a
+ * DOUBLE (outputParam), answered as text with its declared scale like every
+ * driver's decimals; a TIMESTAMP as a Date.
+ */
+function outValue(name: string, value: unknown): HostValue {
+  const declared = OUT_TYPES[name];
+  if (typeof value === 'number' && declared?.scale !== undefined) return value.toFixed(declared.scale);
+  if (typeof value === 'string' && declared?.type === 'TIMESTAMP') return fromDb2Timestamp(value);
+  return hostValue(value);
+}
+
+/**
+ * A result row as the mappers above db/ expect it: names in lower case (Db2
+ * answers them in upper case), and TIMESTAMP columns, which this schema
+ * names *_at (test/host/db2-scripts.test.ts holds it to that), as Dates.
+ */
+function rowOf(row: Record<string, unknown>): Row {
   const out: Row = {};
-  for (const [key, value] of Object.entries(row)) out[key.toLowerCase()] = hostValue(value);
+  for (const [key, value] of Object.entries(row)) {
+    const name = key.toLowerCase();
+    out[name] = typeof value === 'string' && name.endsWith('_at') ? fromDb2Timestamp(value) : hostValue(value);
+  }
   return out;
 }
 
@@ -215,7 +234,7 @@ export class Db2Host implements Host {
     // The rows themselves are what is timed, so the call's listeners see how many came back.
     const rows = await this.counter.time(statement.name, async () => (await this.withConnection(true, context, (db) =>
       this.run(db, statement.name, statement.sql, params.map(inputParam), true))).rows);
-    return rows.map(lowerKeys);
+    return rows.map(rowOf);
   }
 
   async ping(): Promise<void> {
@@ -238,7 +257,7 @@ export class Db2Host implements Host {
         throw error;
       }
     });
-    return new Set(rows.map((row) => String(lowerKeys(row).version)));
+    return new Set(rows.map((row) => String(rowOf(row).version)));
   }
 
   async prepareMigrations(): Promise<void> {

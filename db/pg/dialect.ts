@@ -1,7 +1,9 @@
 // What PGlite and the PostgreSQL server have in common: CALL text for the
 // procedure catalogue, `?` rewriting, OUT-parameter naming and call counting.
 // Each driver supplies only how to run one statement and how to classify errors.
-import { CallCounter, HostConflictError, HostError, type CallListener, type Host, type HostCallStats, type HostValue, type Row } from '../host.js';
+import {
+  CallCounter, HostConflictError, HostError, HostUnavailableError, type CallListener, type Host, type HostCallStats, type HostValue, type Row,
+} from '../host.js';
 import { procedures, positionalArgs, type ProcedureName } from '../procedures.js';
 import { statements, toDollarPlaceholders, type Statement } from '../statements.js';
 
@@ -116,7 +118,7 @@ export class PgDialectHost implements Host {
 }
 
 /** PostgreSQL SQLSTATE classes that mean "the host is not there", not "the request is wrong". */
-export function isUnavailableState(code: string | undefined): boolean {
+function isUnavailableState(code: string | undefined): boolean {
   if (!code) return false;
   return code.startsWith('08') // connection exception
     || code.startsWith('53') // insufficient resources
@@ -124,6 +126,24 @@ export function isUnavailableState(code: string | undefined): boolean {
     || code === '57014' // statement timeout (DB_STATEMENT_TIMEOUT_SECONDS)
     || code === '55P03' // lock timeout (DB_LOCK_TIMEOUT_SECONDS)
     || code === '40001' || code === '40P01'; // serialization failure, deadlock: safe to retry later
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * A PostgreSQL failure as the host interface's: a unique violation is a
+ * conflict (naming its constraint), the states above an outage, anything else
+ * a plain HostError. `stateless` says what a failure without a SQLSTATE is:
+ * on the network, an outage; inside this process (PGlite), an error.
+ */
+export function hostErrorOf(error: unknown, { stateless }: { stateless: 'unavailable' | 'error' }): HostError {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const options = { cause: error };
+  if (!code || !SQLSTATE.test(code)) return stateless === 'unavailable' ? new HostUnavailableError(message, code, options) : new HostError(message, code, options);
+  if (code === '23505') return new HostConflictError(message, code, options, (error as { constraint?: string }).constraint);
+  if (isUnavailableState(code)) return new HostUnavailableError(message, code, options);
+  return new HostError(message, code, options);
 }
 
 /** Dates come back as `YYYY-MM-DD` strings, not as local-midnight JS Dates. */

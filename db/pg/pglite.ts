@@ -5,20 +5,15 @@ import { PGlite } from '@electric-sql/pglite';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
-import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
+import type { Row } from '../host.js';
+import { DATE_OID, hostErrorOf, PgDialectHost, type PgExecutor } from './dialect.js';
 import { DURABLE_START_PARAMS, DurableNodeFS } from './durable-nodefs.js';
 import { syncPath, syncTree } from './folder-tree.js';
 import { lockDataFolder } from './folder-lock.js';
 import { copyTemplate, templateFolder } from './template.js';
 
-function translate(error: unknown): Error {
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === '23505') return new HostConflictError(message, code, { cause: error }, (error as { constraint?: string }).constraint);
-  if (isUnavailableState(code)) return new HostUnavailableError(message, code, { cause: error });
-  return new HostError(message, code, { cause: error });
-}
+/** Inside this process there is no network: a failure without a SQLSTATE is a bug (500), not an outage. */
+const translate = (error: unknown): Error => hostErrorOf(error, { stateless: 'error' });
 
 const parsers = { [DATE_OID]: (value: string) => value };
 

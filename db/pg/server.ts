@@ -1,8 +1,8 @@
 // The PostgreSQL server driver: `pg` with a bounded pool, named (prepared)
 // statements, and fail-fast errors when the server is away.
 import pg from 'pg';
-import { HostConflictError, HostError, HostUnavailableError, type Row } from '../host.js';
-import { DATE_OID, isUnavailableState, PgDialectHost, type PgExecutor } from './dialect.js';
+import type { Row } from '../host.js';
+import { DATE_OID, hostErrorOf, PgDialectHost, type PgExecutor } from './dialect.js';
 
 export interface PgServerOptions {
   poolSize: number;
@@ -13,18 +13,8 @@ export interface PgServerOptions {
   onIdleError?: (error: Error) => void;
 }
 
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
-function translate(error: unknown): Error {
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  // No SQLSTATE means the failure was below SQL: refused, reset, timed out, pool exhausted.
-  if (!code || !SQLSTATE.test(code) || isUnavailableState(code)) {
-    return new HostUnavailableError(message, code, { cause: error });
-  }
-  if (code === '23505') return new HostConflictError(message, code, { cause: error }, (error as { constraint?: string }).constraint);
-  return new HostError(message, code, { cause: error });
-}
+/** No SQLSTATE means the failure was below SQL: refused, reset, timed out, pool exhausted. */
+const translate = (error: unknown): Error => hostErrorOf(error, { stateless: 'unavailable' });
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

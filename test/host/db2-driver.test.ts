@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { parseDb2Url } from '../../db/db2/connection.js';
-import { Db2Host, db2Timestamp, OUT_TYPES } from '../../db/db2/driver.js';
+import { Db2Host, OUT_TYPES } from '../../db/db2/driver.js';
 import { HostConflictError, HostError, HostUnavailableError, type HostValue } from '../../db/host.js';
 import { procedures, type ProcedureName } from '../../db/procedures.js';
 import { resolveSession } from '../../db/host-sessions.js';
@@ -88,7 +88,7 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       expect(db2.executed[0]?.params[3]).to.include({ sqlType: SQL_TYPE.BIGINT, cType: SQL_C.SBIGINT });
     });
 
-    it('reads OUT values as Db2 assigns them: integers as numbers, DECIMAL as text with its scale, CHAR blank-padded, TIMESTAMP as Db2 text', async () => {
+    it('reads OUT values as Db2 assigns them: integers as numbers, DECIMAL as text with its scale, CHAR blank-padded, TIMESTAMP as a Date', async () => {
       const { host, db2 } = openScriptedHost();
       const booked = new Date('2026-11-25T10:00:00.123Z');
       db2.respond = () => ({
@@ -98,7 +98,7 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       const out = await host.call('transfer', argsFor('transfer'));
       expect(out).to.deep.include({
         status: 0, transfer_id: 'f1d0c3a2'.padEnd(36), from_account: '100000001', amount: '12.50', currency: 'EUR',
-        reference: null, booked_at: '2026-11-25-10.00.00.123000',
+        reference: null, booked_at: new Date('2026-11-25T10:00:00.123Z'),
       });
     });
 
@@ -140,8 +140,8 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
         const out = await host.call(name, argsFor(name));
         signature.out.forEach((field, i) => {
           const sent = longest[i];
-          const expected = sent instanceof Date ? db2Timestamp(sent) : sent;
-          expect(out[field], `${name}.${field}`).to.equal(expected);
+          // Db2 sends a TIMESTAMP as its text; the driver answers the same instant as a Date.
+          expect(out[field], `${name}.${field}`).to.deep.equal(sent);
         });
       }
       expect(warnings).to.deep.equal([]);
@@ -191,7 +191,7 @@ describe('Db2 driver (ibm_db\'s lib/odbc.js over the addon stand-in)', () => {
       const rows = await host.query(statements.sessionRead, ['sid-1']);
       expect(db2.executed[0]?.sql).to.equal(statements.sessionRead.sql);
       expect(rows).to.deep.equal([{
-        session_hash: 'abc'.padEnd(16), customer_id: 'C001', created_at: '2026-11-25 10:00:00.123000',
+        session_hash: 'abc'.padEnd(16), customer_id: 'C001', created_at: new Date('2026-11-25T10:00:00.123Z'),
         audit_id: '9007199254740993', balance: 1250.5, edlevel: 18, hiredate: '1995-01-01',
       }]);
     });

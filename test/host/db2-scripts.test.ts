@@ -71,6 +71,18 @@ describe('Db2 scripts (db/db2)', () => {
     }
   });
 
+  it('name a column *_at exactly when it is a TIMESTAMP the statements may read (the driver answers those as Dates)', async () => {
+    const sql = [...(await loadMigrations('db2')).map((m) => m.sql), readFileSync('db/db2/ledger.sql', 'utf8')].join('\n').replace(/--.*$/gm, '');
+    const columns = [...sql.matchAll(/^\s+([A-Z_]+)\s+(TIMESTAMP|DATE|CHAR|VARCHAR|SMALLINT|INTEGER|BIGINT|DECIMAL)\b/gm)]
+      .map(([, name = '', type = '']) => ({ name, type }));
+    expect(columns.length).to.be.greaterThan(40);
+    for (const { name, type } of columns.filter((c) => c.name.endsWith('_AT'))) expect(type, name).to.equal('TIMESTAMP');
+    const otherTimestamps = columns.filter((c) => c.type === 'TIMESTAMP' && !c.name.endsWith('_AT')).map((c) => c.name);
+    // Parameters and variables aside (P_*, V_*, O_*), only LOCKED_UNTIL, which only the procedures read.
+    expect([...new Set(otherTimestamps.filter((name) => !/^[PVO]_/.test(name)))]).to.deep.equal(['LOCKED_UNTIL']);
+    for (const { name, sql: text } of Object.values(statements)) expect(text, name).not.to.match(/locked_until/i);
+  });
+
   it('define no name that Db2 for z/OS 12/13 reserves (AT, ROLE, DAY, SCRATCHPAD\u2026)', async () => {
     expect(reserved.size, 'the fixture list').to.be.greaterThan(250);
     for (const file of [...(await loadMigrations('db2')).map((m) => m.sql), readFileSync('db/db2/ledger.sql', 'utf8')]) {
