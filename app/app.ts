@@ -59,51 +59,37 @@ const ROUTE_MODULES = [healthRoutes, authRoutes, employeeRoutes, accountRoutes, 
 
 export function createApp({
   config, host, secret, pinPepper, clock = () => new Date(), logger, tracer = null,
-  sharedState = memoryState({ loginsPerMinute: config.loginRatePerMinute }, clock()),
+  sharedState = memoryState({ loginsPerMinute: config.auth.loginRatePerMinute }, clock()),
 }: AppOptions): App {
-  const log = logger ?? createLogger(config.logLevel);
-  const auth = new Authenticator(host, sharedState, {
-    secret,
-    pinPepper,
-    binding: config.sessionBinding,
-    dpopNonceSeconds: config.dpopNonceSeconds,
-    tracer,
-    rotationSeconds: config.jwtRotationSeconds,
-    idleSeconds: config.sessionIdleSeconds,
-    absoluteSeconds: config.sessionAbsoluteSeconds,
-    maxFailures: config.loginMaxFailures,
-    lockSeconds: config.loginLockSeconds,
-    pinKdfCost: config.pinKdfCost,
-  });
+  const log = logger ?? createLogger(config.telemetry.logLevel);
+  const auth = new Authenticator(host, sharedState, { ...config.auth, secret, pinPepper, tracer });
   const metrics = new Metrics(host, auth, sharedState);
   const lifecycle = { draining: false };
-  const transferPolicy = {
-    maxFailures: config.loginMaxFailures, lockSeconds: config.loginLockSeconds,
-    payeeMaxFailures: config.payeeCheckMaxFailures, dailyAmount: config.transferDailyAmount,
-    dailyCount: config.transferDailyCount, stepUpAmount: config.stepUpAmount,
-  };
-  const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy, publicOrigin: config.publicOrigin };
+  // The step-up PIN counts toward the login's lockout: its limits come with the transfer's.
+  const transferPolicy = { ...config.transfer, maxFailures: config.auth.maxFailures, lockSeconds: config.auth.lockSeconds };
+  const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy, publicOrigin: config.http.publicOrigin };
   const routes = ROUTE_MODULES.flatMap((module) => module(deps));
   const document = openApiDocument(routes, API_VERSION);
 
   const router = new Router();
   mountRoutes(router, routes, deps);
   mountDocs(router, document);
-  if (config.nodeEnv !== 'production') mountDemoApp(router); // the client kit's demo, /app
+  if (config.env !== 'production') mountDemoApp(router); // the client kit's demo, /app
 
   // Behind TRUST_PROXY hops, the client address is the one the outermost
   // trusted proxy saw: counted from the right of X-Forwarded-For, never the
   // left, which the client writes.
-  const koa = new Koa({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
+  const koa = new Koa({ proxy: config.http.trustProxyHops > 0, maxIpsCount: config.http.trustProxyHops });
   // Errors that escape problemDetails (a middleware before it, a failing
   // response stream) are logged and answered here instead of Koa's text/plain.
   koa.context.onerror = unhandledError(log);
   koa.on('error', () => undefined); // Koa reports stream failures only when someone listens; onerror logs them
-  koa.use(responseHeaders(helmet({
-    // JSON responses load nothing: the strictest policy. /docs sets its own (routes/docs.ts).
+  koa.use(helmet({
+    // JSON responses load nothing: the strictest policy. /docs and /app set their own (routes/docs.ts, routes/demo-app.ts).
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     strictTransportSecurity: false, // HTTPS answers only: responseHeaders sets it
-  })));
+  }));
+  koa.use(responseHeaders);
   if (tracer) koa.use(traceRequests(tracer));
   koa.use(observeRequests(log, metrics));
   koa.use(problemDetails(log));

@@ -1,9 +1,7 @@
 // The cross-cutting middleware, in the order app.ts mounts them.
-import Koa, { type Context, type Middleware, type Next } from 'koa';
-import { randomUUID } from 'node:crypto';
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
+import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { v4 as uuidv4 } from 'uuid';
 import { problem } from '../contract/problems.js';
 import { problemBody, toProblem } from './problem.js';
 
@@ -11,43 +9,25 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const HSTS = 'max-age=31536000; includeSubDomains';
 
 /**
- * The headers every answer carries, set in one pass: helmet's security
- * headers (computed once, at start), the request id (a sane one the client
- * sent, echoed, or a new one), `Cache-Control: no-store` and `Pragma` on
- * every /api answer (it may carry account, session, transfer, audit or
- * employee data; Pragma for HTTP/1.0 proxies), and HSTS on HTTPS answers only
- * (RFC 6797 §7.2; behind a TLS-terminating balancer ctx.secure follows its
- * X-Forwarded-Proto when TRUST_PROXY is set).
+ * The headers every answer carries besides helmet's: the request id (a sane
+ * one the client sent, echoed, or a new one), `Cache-Control: no-store` and
+ * `Pragma` on every /api answer (it may carry account, session, transfer,
+ * audit or employee data; Pragma for HTTP/1.0 proxies), and HSTS on HTTPS
+ * answers only (RFC 6797 §7.2; behind a TLS-terminating balancer ctx.secure
+ * follows its X-Forwarded-Proto when TRUST_PROXY is set).
  */
-export function responseHeaders(helmet: Middleware) {
-  let securityHeaders: readonly (readonly [string, string])[] | null = null;
-  const captured = helmetHeaders(helmet).then((headers) => { securityHeaders = headers; });
-  return async function responseHeadersMiddleware(ctx: Context, next: Next): Promise<void> {
-    const { res } = ctx;
-    if (!securityHeaders) await captured; // the first requests only
-    for (const [name, value] of securityHeaders ?? []) res.setHeader(name, value);
-    const offered = ctx.get('X-Request-Id');
-    const requestId = SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-    ctx.state.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
-    if (ctx.path.startsWith('/api/')) {
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Pragma', 'no-cache');
-    }
-    if (ctx.secure) res.setHeader('Strict-Transport-Security', HSTS);
-    await next();
-  };
-}
-
-/**
- * The headers koa-helmet sets, read once from a response of its own: helmet
- * stays the source of the policy without running its chain of a dozen
- * middleware on every request.
- */
-async function helmetHeaders(helmet: Middleware): Promise<[string, string][]> {
-  const response = new ServerResponse(new IncomingMessage(new Socket()));
-  await helmet(new Koa().createContext(response.req, response), async () => undefined);
-  return Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]);
+export async function responseHeaders(ctx: Context, next: Next): Promise<void> {
+  const { res } = ctx;
+  const offered = ctx.get('X-Request-Id');
+  const requestId = SANE_REQUEST_ID.test(offered) ? offered : uuidv4();
+  ctx.state.requestId = requestId;
+  res.setHeader('X-Request-Id', requestId);
+  if (ctx.path.startsWith('/api/')) {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+  }
+  if (ctx.secure) res.setHeader('Strict-Transport-Security', HSTS);
+  await next();
 }
 
 /**
@@ -89,7 +69,7 @@ export function unhandledError(logger: Logger) {
       res.destroy();
       return;
     }
-    const requestId = typeof this.state.requestId === 'string' ? this.state.requestId : randomUUID();
+    const requestId = typeof this.state.requestId === 'string' ? this.state.requestId : uuidv4();
     const body = JSON.stringify(problemBody(error, requestId));
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(error.status, {

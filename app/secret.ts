@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { HostTarget } from '../db/host.js';
 import type { Config } from './config.js';
 
 export interface Secrets {
@@ -15,11 +16,10 @@ export interface Secrets {
   source: { secret: string; pinPepper: string };
 }
 
-/** Where development keeps a generated secret: beside the embedded data, or in ./data for a server host. */
-export function devSecretPath(dbUrl: string, name: 'jwt-secret' | 'pin-pepper'): string | null {
-  if (dbUrl === 'pglite:memory' || dbUrl === 'pglite:') return null;
-  if (dbUrl.startsWith('pglite:')) return resolve(`${dbUrl.slice('pglite:'.length)}-${name}`);
-  return resolve(`data/dev-${name}`);
+/** Where development keeps a generated secret: beside the embedded data, or in ./data for a server host; nowhere for an in-memory one. */
+export function devSecretPath(target: HostTarget, name: 'jwt-secret' | 'pin-pepper'): string | null {
+  if (target.kind !== 'pglite') return resolve(`data/dev-${name}`);
+  return target.folder === null ? null : resolve(`${target.folder}-${name}`);
 }
 
 async function readKept(path: string): Promise<string | null> {
@@ -45,20 +45,20 @@ async function keep(path: string, initial: () => Promise<string>): Promise<strin
 
 const generated = async () => randomBytes(32).toString('base64url');
 
-export async function resolveSecrets(config: Config): Promise<Secrets> {
-  const secretPath = devSecretPath(config.dbUrl, 'jwt-secret');
-  const pepperPath = devSecretPath(config.dbUrl, 'pin-pepper');
+export async function resolveSecrets(config: Pick<Config, 'auth' | 'db'>): Promise<Secrets> {
+  const secretPath = devSecretPath(config.db.target, 'jwt-secret');
+  const pepperPath = devSecretPath(config.db.target, 'pin-pepper');
   // Before PIN_PEPPER existed the PIN digests were peppered from the JWT
   // secret: a data folder from then keeps its digests valid by taking that
   // secret as its pepper, once; the two are independent from then on.
   const earlierSecret = secretPath ? await readKept(secretPath) : null;
-  const secret = config.jwtSecret
+  const secret = config.auth.jwtSecret
     ?? (secretPath ? await keep(secretPath, generated) : await generated());
-  const pinPepper = config.pinPepper
+  const pinPepper = config.auth.pinPepper
     ?? (pepperPath ? await keep(pepperPath, async () => earlierSecret ?? generated()) : await generated());
   const where = (given: string | undefined, name: string, path: string | null) => (given ? name : path ?? 'generated for this process');
   return {
     secret, pinPepper,
-    source: { secret: where(config.jwtSecret, 'JWT_SECRET', secretPath), pinPepper: where(config.pinPepper, 'PIN_PEPPER', pepperPath) },
+    source: { secret: where(config.auth.jwtSecret, 'JWT_SECRET', secretPath), pinPepper: where(config.auth.pinPepper, 'PIN_PEPPER', pepperPath) },
   };
 }

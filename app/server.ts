@@ -3,19 +3,18 @@
 // Nothing runs until main() or start() is called.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import type { Host } from '../db/host.js';
 import { shareStateWithWorkers } from '../auth/cluster-state.js';
+import type { Host } from '../db/host.js';
 import { checkSchema, migrate, type MigrateResult } from '../db/migrate.js';
-import type { HostOptions } from '../db/host.js';
-import { openHost } from '../db/open.js';
 import { API_VERSION, createApp, type App } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config, type DbConfig, type TelemetryConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { clusterMetricsListener, shareMetricsWithPrimary } from './metrics.js';
+import { openConfiguredHost } from './open-host.js';
 import { startPurgeTimer } from './purge.js';
 import { openSharedState } from './shared-state.js';
 import { startTracing, traceIdsOfActiveSpan, type Tracing } from './tracing.js';
@@ -43,27 +42,23 @@ export interface StartOptions {
 
 function listen(config: Config, app: App): Server {
   const handler = app.koa.callback();
-  if (!config.tlsCert || !config.tlsKey) return createHttpServer(handler);
+  const { tls } = config.http;
+  if (!tls) return createHttpServer(handler);
   // HTTPS only on this port, TLS 1.2 or newer; every answer carries HSTS (responseHeaders sets it on secure requests).
-  return createHttpsServer({
-    cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), minVersion: 'TLSv1.2',
-  }, handler);
+  return createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' }, handler);
 }
 
-export function hostOptions(config: Config, logger: Logger): HostOptions {
-  return {
-    poolSize: config.dbPoolSize, acquireTimeoutMs: 1000, connectTimeoutMs: config.dbConnectTimeoutSeconds * 1000,
-    statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000, lockTimeoutMs: config.dbLockTimeoutSeconds * 1000,
-    onIdleError: (error) => logger.warn({ err: error }, 'idle host connection failed'),
-    onWarning: (warning) => logger.warn({ warning }, 'host completed a statement with a warning'),
-  };
-}
-
-async function listenOn(server: Server, port: number, address: string): Promise<number> {
+/** Listens; a port in use says which listener it is and the variable that moves it. */
+async function listenOn(server: Server, port: number, address: string, what: { name: string; variable: string }): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE'
+        ? new Error(`the ${what.name} cannot listen on ${address}:${port}: the port is in use (another instance?); set ${what.variable} to another port`
+          + `${what.variable === 'METRICS_PORT' ? ", or METRICS_PORT=off for none" : ''}`, { cause: error })
+        : error);
+    });
     server.listen(port, address, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -71,20 +66,32 @@ async function listenOn(server: Server, port: number, address: string): Promise<
   return typeof bound === 'object' && bound ? bound.port : port;
 }
 
+const API_LISTENER = { name: 'API', variable: 'PORT' };
+const METRICS_LISTENER = { name: 'metrics listener', variable: 'METRICS_PORT' };
+
+/** /metrics on its own listener, when configured: this process's, or a cluster primary's for all its workers. */
+async function listenForMetrics(telemetry: TelemetryConfig, listener: RequestListener): Promise<{ server: Server; url: string } | null> {
+  if (!telemetry.metrics) return null;
+  const { host, port } = telemetry.metrics;
+  const server = createHttpServer(listener);
+  return { server, url: `http://${host}:${await listenOn(server, port, host, METRICS_LISTENER)}/metrics` };
+}
+
 /** Migrations: applied at start-up (DB_MIGRATE=auto) or only checked, so the application user needs no DDL authority. */
-async function prepareHost(config: Config, host: Host, app: App): Promise<MigrateResult> {
-  if (config.dbMigrate === 'auto') return migrate(host, { seedDemoData: config.demoData ? (account, pin) => app.auth.digestPin(account, pin) : undefined });
+async function prepareHost(db: DbConfig, host: Host, app: App): Promise<MigrateResult> {
+  if (db.migrate === 'auto') return migrate(host, { seedDemoData: db.demoData ? (account, pin) => app.auth.digestPin(account, pin) : undefined });
   await checkSchema(host);
   return { applied: [], seeded: false };
 }
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Running> {
-  const tracing = config.tracing ? await startTracing({ serviceName: config.tracing.serviceName, version: API_VERSION }) : null;
-  const logger = options.logger ?? createLogger(config.logLevel, undefined, tracing ? traceIdsOfActiveSpan : undefined);
+  const { tracing: traced, logLevel } = config.telemetry;
+  const tracing = traced ? await startTracing({ serviceName: traced.serviceName, version: API_VERSION }) : null;
+  const logger = options.logger ?? createLogger(logLevel, undefined, tracing ? traceIdsOfActiveSpan : undefined);
   const runtime = { logger, tracing };
   // Whoever opens the host closes it: a host passed in stays open after stop().
   if (options.host) return serve(config, options.host, options, runtime, async () => undefined);
-  const host = await openHost(config.dbUrl, hostOptions(config, logger));
+  const host = await openConfiguredHost(config.db, logger);
   try {
     return await serve(config, host, options, runtime, () => host.close());
   } catch (error) {
@@ -102,42 +109,44 @@ async function serve(
   if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
     logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
   }
-  const startedAt = new Date();
-  const sharedState = await openSharedState(config, startedAt);
-  if (config.nodeEnv === 'production' && !config.redisUrl) {
-    logger.warn({ sharedState: sharedState.description },
-      'REDIS_URL is not set: used DPoP proofs and login counts are shared by this instance\'s workers only; set it when more than one instance serves');
+  const sharedState = await openSharedState(config.auth, new Date());
+  if (config.env === 'production') {
+    if (!config.auth.redisUrl) {
+      logger.warn({ sharedState: sharedState.description },
+        'REDIS_URL is not set: used DPoP proofs and login counts are shared by this instance\'s workers only; set it when more than one instance serves');
+    }
+    if (host.dialect === 'postgres' && config.db.target.kind === 'pglite') {
+      logger.warn({ host: host.description }, 'production on the embedded host: it is for development and demos (one process, no replica); set DB_URL to your Db2 or PostgreSQL host');
+    }
   }
   const app = createApp({ config, host, secret, pinPepper, logger, tracer: tracing?.tracer ?? null, sharedState, clock: () => new Date() });
   let migrated: MigrateResult;
   try {
-    migrated = await prepareHost(config, host, app);
+    migrated = await prepareHost(config.db, host, app);
   } catch (error) {
     await sharedState.close();
     throw error;
   }
   logger.info({ host: host.description, sharedState: sharedState.description, ...migrated }, 'host ready');
 
+  const { http } = config;
   const server = listen(config, app);
-  const port = await listenOn(server, config.port, config.host);
-  const url = `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`;
-  // In a cluster the primary serves every worker's metrics as one scrape; a worker only answers it.
-  if (cluster.isWorker) shareMetricsWithPrimary(app.metrics.registry);
-  const metricsServer = config.metrics && !cluster.isWorker ? createHttpServer(app.metricsListener) : null;
-  let metricsUrl: string | null = null;
-  if (metricsServer && config.metrics) {
-    try {
-      metricsUrl = `http://${config.metrics.host}:${await listenOn(metricsServer, config.metrics.port, config.metrics.host)}/metrics`;
-    } catch (error) {
-      server.close();
-      await sharedState.close();
-      throw error;
-    }
+  let url: string;
+  let metrics: { server: Server; url: string } | null;
+  try {
+    url = `${http.tls ? 'https' : 'http'}://${http.address}:${await listenOn(server, http.port, http.address, API_LISTENER)}`;
+    // In a cluster the primary serves every worker's metrics as one scrape; a worker only answers it.
+    if (cluster.isWorker) shareMetricsWithPrimary(app.metrics.registry);
+    metrics = cluster.isWorker ? null : await listenForMetrics(config.telemetry, app.metricsListener);
+  } catch (error) {
+    server.close();
+    app.dispose();
+    await sharedState.close();
+    throw error;
   }
-  const stopPurge = options.purge === false ? () => undefined : startPurgeTimer(host, {
-    intervalSeconds: config.purgeIntervalSeconds, auditRetentionDays: config.auditRetentionDays, knownDeviceDays: config.knownDeviceDays,
-    lockSeconds: config.loginLockSeconds, clock: () => new Date(), logger,
-  });
+  const stopPurge = options.purge === false ? () => undefined
+    : startPurgeTimer(host, { ...config.purge, lockSeconds: config.auth.lockSeconds, clock: () => new Date(), logger });
+  const metricsUrl = metrics?.url ?? null;
   logger.info({ url, docs: `${url}/docs`, metrics: metricsUrl }, 'listening');
 
   let stopping: Promise<void> | undefined;
@@ -145,10 +154,10 @@ async function serve(
     stopping ??= (async () => {
       app.lifecycle.draining = true;
       stopPurge();
-      metricsServer?.close();
+      metrics?.server.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, http.shutdownGraceSeconds * 1000).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections(); // whatever outlived the grace period
       await closed;
@@ -186,25 +195,22 @@ export function exitOnSignals(starting: Promise<Running>): void {
  * there is no Redis; serves their metrics as one scrape.
  */
 async function runPrimary(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
-  if (!config.redisUrl) shareStateWithWorkers(new Date());
-  if (config.metrics) {
-    const metricsServer = createHttpServer(clusterMetricsListener());
-    const port = await listenOn(metricsServer, config.metrics.port, config.metrics.host);
-    logger.info({ metrics: `http://${config.metrics.host}:${port}/metrics` }, 'serving the workers\' metrics');
-  }
+  const logger = createLogger(config.telemetry.logLevel);
+  if (!config.auth.redisUrl) shareStateWithWorkers(new Date());
+  const metrics = await listenForMetrics(config.telemetry, clusterMetricsListener());
+  if (metrics) logger.info({ metrics: metrics.url }, 'serving the workers\' metrics');
   let shuttingDown = false;
   const fork = (index: number) => cluster.fork({ WORKER_INDEX: String(index) }).on('exit', (code, signal) => {
     if (shuttingDown) return;
     logger.error({ index, code, signal }, 'worker died; starting a replacement');
     setTimeout(() => fork(index), 1000).unref();
   });
-  for (let i = 0; i < config.workers; i++) fork(i);
+  for (let i = 0; i < config.http.workers; i++) fork(i);
   const shutdown = (): void => {
     if (shuttingDown) return; // a second signal (npm forwards Ctrl-C once more) changes nothing
     shuttingDown = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    const deadline = setTimeout(() => process.exit(1), (config.shutdownGraceSeconds + 5) * 1000);
+    const deadline = setTimeout(() => process.exit(1), (config.http.shutdownGraceSeconds + 5) * 1000);
     deadline.unref();
     cluster.on('exit', () => {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
@@ -220,16 +226,17 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
+      for (const line of error.lines()) process.stderr.write(`${line}\n`);
       process.exit(2);
     }
     throw error;
   }
-  if (config.workers > 1 && cluster.isPrimary) {
+  if (config.http.workers > 1 && cluster.isPrimary) {
     await runPrimary(config);
     return;
   }
-  const purge = cluster.isPrimary || process.env.WORKER_INDEX === '0';
+  // In a cluster, the worker the primary numbered 0 runs the purge (its replacement too).
+  const purge = cluster.isPrimary || config.http.workerIndex === 0;
   const starting = start(config, { purge });
   exitOnSignals(starting);
   await starting;

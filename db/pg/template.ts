@@ -4,7 +4,7 @@
 // `npm install` builds the template once (the prepare script runs
 // `npm run host:template`); without it a new folder is initialised as before.
 import { PGlite } from '@electric-sql/pglite';
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -39,7 +39,7 @@ export async function copyTemplate(folder: string, template = templateFolder()):
 /** Builds the template unless it is there: initdb in a scratch folder, a clean shutdown, then one rename. */
 export async function buildTemplate(folder = templateFolder()): Promise<'built' | 'present'> {
   if (haveTemplate(folder)) return 'present';
-  const scratch = `${folder}.${randomUUID()}.tmp`;
+  const scratch = `${folder}.${uuidv4()}.tmp`;
   await mkdir(dirname(folder), { recursive: true });
   const db = await PGlite.create(scratch);
   await db.close();

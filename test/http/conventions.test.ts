@@ -298,7 +298,9 @@ describe('HTTP conventions', () => {
       const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
       const app = createApp({ config: testConfig(), host: api.host, secret: TEST_SECRET, pinPepper: TEST_PIN_PEPPER, logger: createLogger('info', sink) });
       // A failure in a middleware that runs before the problem-details mapper.
-      app.koa.middleware.splice(1, 0, async (ctx, next) => { // after the request id, before the error mapper
+      const afterRequestId = app.koa.middleware.findIndex((middleware) => middleware.name === 'responseHeaders') + 1;
+      expect(afterRequestId).to.be.greaterThan(0);
+      app.koa.middleware.splice(afterRequestId, 0, async (ctx, next) => { // after the request id, before the error mapper
         if (ctx.path === '/explode') throw new Error('boom at /srv/app/secret.ts:1');
         await next();
       });

@@ -209,7 +209,7 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
 
     it('is the production default', () => {
       const production = createApp({
-        config: { ...api.config, sessionBinding: 'required' }, host: api.host, secret: 'x'.repeat(32), pinPepper: TEST_PIN_PEPPER,
+        config: { ...api.config, auth: { ...api.config.auth, binding: 'required' } }, host: api.host, secret: 'x'.repeat(32), pinPepper: TEST_PIN_PEPPER,
       });
       expect(production.auth.binding).to.equal('required');
       production.dispose();

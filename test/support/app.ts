@@ -100,7 +100,7 @@ export async function startApp(
     async requestAs<T>(device: TestDevice, method: string, path: string, opts: RequestOptions = {}) {
       const send = async (): Promise<Response<T>> => {
         // The proof names the origin the app holds proofs against: PUBLIC_ORIGIN when set, else where it listens.
-        const origin = config.publicOrigin ?? url;
+        const origin = config.http.publicOrigin ?? url;
         const proof = await device.proof({ method, url: `${origin}${path}`, token: opts.token, iat: Math.floor(clock.now.getTime() / 1000) });
         const headers = { ...opts.headers, dpop: proof, ...(opts.token ? { authorization: `DPoP ${opts.token}` } : {}) };
         const response = await checked<T>(method, path, { ...opts, token: undefined, headers });

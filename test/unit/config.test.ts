@@ -4,27 +4,57 @@ import { spawnSync } from 'node:child_process';
 import { ConfigError, loadConfig } from '../../app/config.js';
 
 describe('configuration', () => {
-  it('has the defaults of API.md', () => {
-    expect(loadConfig({})).to.include({
-      port: 8080, host: '127.0.0.1', dbUrl: 'pglite:./data/host', jwtRotationSeconds: 3600, sessionIdleSeconds: 300,
-      sessionAbsoluteSeconds: 3600, loginMaxFailures: 5, loginLockSeconds: 900, loginRatePerMinute: 30, workers: 1,
-      nodeEnv: 'development', demoData: true, auditRetentionDays: 400, sessionBinding: 'optional', dpopNonceSeconds: 60,
-      publicOrigin: null, dbMigrate: 'auto', trustProxyHops: 0, payeeCheckMaxFailures: 10, transferDailyAmount: '10000.00',
-      transferDailyCount: 100, stepUpAmount: '1000.00', dbStatementTimeoutSeconds: 10, dbLockTimeoutSeconds: 5,
+  it('has the defaults of API.md, grouped by who uses them', () => {
+    const config = loadConfig({});
+    expect(config.env).to.equal('development');
+    expect(config.http).to.deep.equal({
+      address: '127.0.0.1', port: 8080, tls: null, trustProxyHops: 0, publicOrigin: null, workers: 1, workerIndex: null, shutdownGraceSeconds: 10,
     });
-    expect(loadConfig({}).metrics).to.deep.equal({ host: '127.0.0.1', port: 9464 });
+    expect(config.auth).to.deep.equal({
+      jwtSecret: undefined, pinPepper: undefined, binding: 'optional', dpopNonceSeconds: 60, rotationSeconds: 3600, idleSeconds: 300,
+      absoluteSeconds: 3600, maxFailures: 5, lockSeconds: 900, loginRatePerMinute: 30, pinKdfCost: 16_384, redisUrl: null,
+      redisKeyPrefix: 'host-session-api:',
+    });
+    expect(config.transfer).to.deep.equal({ payeeMaxFailures: 10, dailyAmount: '10000.00', dailyCount: 100, stepUpAmount: '1000.00' });
+    expect(config.db).to.deep.equal({
+      url: 'pglite:./data/host', target: { kind: 'pglite', folder: './data/host' }, migrate: 'auto',
+      options: { poolSize: 10, acquireTimeoutMs: 1000, connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, lockTimeoutMs: 5000 },
+      demoData: true, demoDataRequested: false,
+    });
+    expect(config.purge).to.deep.equal({ intervalSeconds: 60, auditRetentionDays: 400, knownDeviceDays: 180 });
+    expect(config.telemetry).to.deep.equal({ logLevel: 'info', metrics: { host: '127.0.0.1', port: 9464 }, tracing: null });
   });
 
   it('reads the variables that take a shape of their own', () => {
-    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxyHops).to.equal(1);
-    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxyHops).to.equal(2);
-    expect(loadConfig({ METRICS_PORT: 'off' }).metrics).to.equal(null);
-    expect(loadConfig({ STEP_UP_AMOUNT: '250' }).stepUpAmount).to.equal('250.00');
-    expect(loadConfig({ PUBLIC_ORIGIN: 'https://api.bank.example' }).publicOrigin).to.equal('https://api.bank.example');
-    expect(loadConfig({ DB_URL: 'db2://u:p@h:50000/DB' }).dbMigrate, 'Db2: the DBA runs the DDL').to.equal('check');
-    expect(loadConfig({}).tracing, 'tracing is off by default').to.equal(null);
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).to.deep.equal({ serviceName: 'host-session-api' });
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing).to.equal(null);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxyHops).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxyHops).to.equal(2);
+    expect(loadConfig({ METRICS_PORT: 'off' }).telemetry.metrics).to.equal(null);
+    expect(loadConfig({ STEP_UP_AMOUNT: '250' }).transfer.stepUpAmount).to.equal('250.00');
+    expect(loadConfig({ PUBLIC_ORIGIN: 'https://api.bank.example' }).http.publicOrigin).to.equal('https://api.bank.example');
+    expect(loadConfig({ DB_URL: 'db2://u:p@h:50000/DB' }).db.migrate, 'Db2: the DBA runs the DDL').to.equal('check');
+    expect(loadConfig({ DB_URL: 'pglite:memory' }).db.target).to.deep.equal({ kind: 'pglite', folder: null });
+    expect(loadConfig({}).telemetry.tracing, 'tracing is off by default').to.equal(null);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.tracing).to.deep.equal({ serviceName: 'host-session-api' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).telemetry.tracing).to.equal(null);
+    expect(loadConfig({ DEMO_DATA: 'true' }).db).to.include({ demoData: true, demoDataRequested: true });
+  });
+
+  it('reports every problem in one reading: a production start without its secrets, its origin and a readable TLS file names them all', () => {
+    let refused: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production', TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem', PORT: 'eighty' });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(ConfigError);
+    expect((refused as ConfigError).lines()).to.deep.equal([
+      'configuration error: TLS_CERT: cannot read /nonexistent/cert.pem (ENOENT)',
+      'configuration error: TLS_KEY: cannot read /nonexistent/key.pem (ENOENT)',
+      'configuration error: PUBLIC_ORIGIN: is required when NODE_ENV=production: the origin clients address, e.g. https://api.bank.example (DPoP proofs name it)',
+      'configuration error: PORT: must be a whole number, got "eighty"',
+      'configuration error: JWT_SECRET: is required when NODE_ENV=production',
+      'configuration error: PIN_PEPPER: is required when NODE_ENV=production',
+    ]);
   });
 
   for (const [env, variable] of [
@@ -43,18 +73,21 @@ describe('configuration', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318 please' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
   ] as const) {
     it(`names ${variable} when ${JSON.stringify(env)}`, () => {
-      expect(() => loadConfig(env)).to.throw(ConfigError).with.property('variable', variable);
+      expect(() => loadConfig(env)).to.throw(ConfigError).that.satisfies(
+        (error: ConfigError) => error.problems.some((problem) => problem.variable === variable));
     });
   }
 
   it('in production needs JWT_SECRET, PIN_PEPPER and PUBLIC_ORIGIN, binds every session to a device and turns demo data off', () => {
     const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), PIN_PEPPER: 'y'.repeat(40), PUBLIC_ORIGIN: 'https://api.bank.example' });
-    expect(config).to.include({ demoData: false, sessionBinding: 'required', publicOrigin: 'https://api.bank.example' });
+    expect(config.db.demoData).to.equal(false);
+    expect(config.auth.binding).to.equal('required');
+    expect(config.http.publicOrigin).to.equal('https://api.bank.example');
   });
 
   it('keeps the replay memory and login limit in the process unless REDIS_URL names a Redis', () => {
-    expect(loadConfig({})).to.include({ redisUrl: null, redisKeyPrefix: 'host-session-api:' });
-    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal:6380/2', REDIS_KEY_PREFIX: 'bank-a:' }))
+    expect(loadConfig({}).auth).to.include({ redisUrl: null, redisKeyPrefix: 'host-session-api:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal:6380/2', REDIS_KEY_PREFIX: 'bank-a:' }).auth)
       .to.include({ redisUrl: 'rediss://cache.internal:6380/2', redisKeyPrefix: 'bank-a:' });
   });
 
