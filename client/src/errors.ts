@@ -20,10 +20,22 @@ export class ClientError extends Error {
   }
 }
 
-/** No whole answer: the service could not be reached, or the connection was cut mid-exchange. */
+/**
+ * No whole answer: the service could not be reached, or the connection was cut
+ * mid-exchange. The message names the underlying reason (ECONNREFUSED, a
+ * certificate error, a timeout) and what to do about it; `cause` is the
+ * original error.
+ */
 export class NetworkError extends ClientError {
-  constructor(cause: unknown) {
-    super('network_error', 'The service could not be reached, or the connection was cut.', { cause });
+  constructor(cause: unknown, origin?: string) {
+    super('network_error', `${origin ?? 'The service'} could not be reached, or the connection was cut${reasonOf(cause)}`, { cause });
+  }
+}
+
+/** A key store that cannot work here: IndexedDbKeyStore outside a browser. */
+export class KeyStoreUnavailable extends ClientError {
+  constructor(message: string) {
+    super('key_store_unavailable', message);
   }
 }
 
@@ -152,4 +164,37 @@ function isProblem(body: unknown): body is ReceivedProblem {
     && 'code' in body && typeof body.code === 'string'
     && 'title' in body && typeof body.title === 'string'
     && 'status' in body && typeof body.status === 'number';
+}
+
+/**
+ * What to do about a failure's code: the codes an app's developer meets
+ * first. Node's fetch (undici) throws TypeError('fetch failed') and keeps the
+ * socket's or TLS's error, with its code, in `cause`.
+ */
+const NEXT_STEP: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens there: is the service running, and is baseUrl right?',
+  ENOTFOUND: 'the host name does not resolve: check baseUrl',
+  EAI_AGAIN: 'the host name could not be resolved now: check the network or DNS',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed: in Node, trust it with NODE_EXTRA_CA_CERTS=<its PEM file>',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate is from a CA this runtime does not trust: in Node, NODE_EXTRA_CA_CERTS=<the CA PEM file>',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate is from a CA this runtime does not trust: in Node, NODE_EXTRA_CA_CERTS=<the CA PEM file>',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate chain is incomplete or its CA unknown: in Node, NODE_EXTRA_CA_CERTS=<the CA PEM file>',
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name the host in baseUrl',
+  TimeoutError: 'no whole answer within requestTimeoutMs',
+};
+
+/** " (CODE: the cause's message; what to do)", from the first code along the cause chain, else the cause's own words. */
+function reasonOf(cause: unknown): string {
+  let code: string | undefined;
+  let message: string | undefined;
+  // AbortSignal.timeout's DOMException says "TimeoutError" by name (its numeric code is legacy).
+  for (let error = cause, depth = 0; error instanceof Error && depth < 5 && code === undefined; error = error.cause, depth++) {
+    message = error.message;
+    if ('code' in error && typeof error.code === 'string') code = error.code;
+    else if (error.name === 'TimeoutError') code = error.name;
+  }
+  if (message === undefined) return '.';
+  const step = code !== undefined && Object.hasOwn(NEXT_STEP, code) ? `; ${NEXT_STEP[code]}` : '';
+  return ` (${code !== undefined ? `${code}: ` : ''}${message}${step}).`;
 }

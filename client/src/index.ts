@@ -6,9 +6,9 @@ export { IndexedDbKeyStore, MemoryKeyStore } from './key-store.js';
 export type { IndexedDbKeyStoreOptions, KeyStore } from './key-store.js';
 export type { DeviceAlgorithm, PublicJwk } from './device-key.js';
 export {
-  AccountLocked, ApiError, ClientError, Forbidden, InsufficientFunds, InvalidCredentials, LimitExceeded, NetworkError, NotFound,
-  NotLoggedIn, ProofRejected, ServiceUnavailable, SessionExpired, StepUpFailed, StepUpRequired, TooManyRequests, TransferRefused,
-  ValidationFailed,
+  AccountLocked, ApiError, ClientError, Forbidden, InsufficientFunds, InvalidCredentials, KeyStoreUnavailable, LimitExceeded,
+  NetworkError, NotFound, NotLoggedIn, ProofRejected, ServiceUnavailable, SessionExpired, StepUpFailed, StepUpRequired,
+  TooManyRequests, TransferRefused, ValidationFailed,
 } from './errors.js';
 export type { ReceivedProblem } from './errors.js';
 export type {

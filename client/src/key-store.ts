@@ -1,6 +1,7 @@
 // Where the device key pair lives between runs: in memory (Node, tests), or
 // in IndexedDB in a browser, which keeps the CryptoKey objects themselves
 // (structured clone): a non-extractable private key stays non-extractable.
+import { KeyStoreUnavailable } from './errors.js';
 
 export interface KeyStore {
   /** The device's key pair, or null when this device has none yet. */
@@ -37,15 +38,23 @@ export interface IndexedDbKeyStoreOptions {
 const STORE = 'device-keys';
 const ENTRY = 'device';
 
-/** A browser's store: the key survives reloads and restarts, and no script can read its private half. */
+/**
+ * A browser's store: the key survives reloads and restarts, and no script can
+ * read its private half. Where there is no IndexedDB (Node), constructing it
+ * throws KeyStoreUnavailable saying which store to use instead.
+ */
 export class IndexedDbKeyStore implements KeyStore {
   private readonly database: string;
-  private readonly factory: () => IDBFactory;
+  private readonly factory: IDBFactory;
 
   constructor(options: IndexedDbKeyStoreOptions = {}) {
     this.database = options.database ?? 'host-session-client';
-    // Looked up when first used, so constructing the store never touches the page.
-    this.factory = () => options.indexedDB ?? indexedDB;
+    // Said here, where the app chose the store, rather than as "indexedDB is not defined" at its first login.
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!factory) {
+      throw new KeyStoreUnavailable("IndexedDbKeyStore needs a browser's IndexedDB; in Node use MemoryKeyStore (or your own KeyStore that persists the key).");
+    }
+    this.factory = factory;
   }
 
   async load(): Promise<CryptoKeyPair | null> {
@@ -78,7 +87,7 @@ export class IndexedDbKeyStore implements KeyStore {
   }
 
   private async open(): Promise<IDBDatabase> {
-    const opening = this.factory().open(this.database, 1);
+    const opening = this.factory.open(this.database, 1);
     opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
     return settled(opening);
   }

@@ -69,7 +69,7 @@ export class Transport {
       // Read whole here: a connection cut mid-body is as much a network failure as one cut before it.
       text = await response.text();
     } catch (error) {
-      throw new NetworkError(error);
+      throw new NetworkError(error, url.origin);
     }
     const nonce = response.headers.get('DPoP-Nonce');
     if (nonce) this.nonce = nonce;
