@@ -69,7 +69,7 @@ export function createApp({
   const transferPolicy = { ...config.transfer, maxFailures: config.auth.maxFailures, lockSeconds: config.auth.lockSeconds };
   const deps: RouteDeps = { host, auth, clock, lifecycle, transferPolicy, publicOrigin: config.http.publicOrigin };
   const routes = ROUTE_MODULES.flatMap((module) => module(deps));
-  const document = openApiDocument(routes, API_VERSION);
+  const document = openApiDocument(routes, API_VERSION, { binding: config.auth.binding });
 
   const router = new Router();
   mountRoutes(router, routes, deps);

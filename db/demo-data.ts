@@ -8,14 +8,18 @@ export interface DemoLogin {
   name: string;
   bankId: string;
   role: 'customer' | 'staff';
-  otherAccounts: { account: string; kind: string }[];
+  otherAccounts: { account: string; kind: string; balance?: string }[];
 }
 
+/** Every demo account's opening balance but the savings account's. */
 export const DEMO_BALANCE = '1000.00';
 export const DEMO_CURRENCY = 'EUR';
 
 export const demoLogins: readonly DemoLogin[] = [
-  { account: '100000001', pin: '12345', customerId: 'C001', name: 'Alice', bankId: 'DEMOBANK1', role: 'customer', otherAccounts: [{ account: '100000002', kind: 'savings' }] },
+  { account: '100000001', pin: '12345', customerId: 'C001', name: 'Alice', bankId: 'DEMOBANK1', role: 'customer', otherAccounts: [
+    // More than the step-up amount (STEP_UP_AMOUNT, 1000.00): the demo can send a transfer that asks for the PIN again.
+    { account: '100000002', kind: 'savings', balance: '5000.00' },
+  ] },
   { account: '200000001', pin: '54321', customerId: 'C002', name: 'Bob', bankId: 'DEMOBANK1', role: 'customer', otherAccounts: [] },
   { account: '300000001', pin: '11111', customerId: 'C003', name: 'Carol', bankId: 'DEMOBANK2', role: 'customer', otherAccounts: [] },
   { account: '900000001', pin: '99999', customerId: 'C900', name: 'Staff', bankId: 'DEMOBANK1', role: 'staff', otherAccounts: [] },

@@ -46,8 +46,8 @@ function render({ table, columns, rows, keepExisting }: Rows, dialect: Dialect):
 
 export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 'postgres'): Promise<string> {
   const accounts = demoLogins.flatMap((login) => [
-    { account: login.account, kind: 'current', login },
-    ...login.otherAccounts.map((other) => ({ ...other, login })),
+    { account: login.account, kind: 'current', balance: DEMO_BALANCE, login },
+    ...login.otherAccounts.map(({ balance = DEMO_BALANCE, ...other }) => ({ ...other, balance, login })),
   ]);
   const digests = await Promise.all(demoLogins.map((login) => pinDigest(login.account, login.pin)));
   // A literal both dialects read as UTC midnight (the PostgreSQL column is timestamptz).
@@ -56,10 +56,10 @@ export async function demoDataScript(pinDigest: PinDigester, dialect: Dialect = 
   const tables: Rows[] = [
     { table: 'customer', columns: ['customer_id', 'name', 'bank_id', 'access_role'], rows: demoLogins.map((l) => [l.customerId, l.name, l.bankId, l.role]) },
     { table: 'account', columns: ['account_id', 'customer_id', 'bank_id', 'kind', 'currency', 'balance'],
-      rows: accounts.map((a) => [a.account, a.login.customerId, a.login.bankId, a.kind, DEMO_CURRENCY, Number(DEMO_BALANCE)]) },
+      rows: accounts.map((a) => [a.account, a.login.customerId, a.login.bankId, a.kind, DEMO_CURRENCY, Number(a.balance)]) },
     { table: 'credential', columns: ['account_id', 'customer_id', 'pin_digest'], rows: demoLogins.map((l, i) => [l.account, l.customerId, digests[i] ?? null]) },
     { table: 'ledger_entry', columns: ['account_id', 'booked_at', 'amount', 'balance_after', 'counterparty', 'reference'],
-      rows: accounts.map((a) => [a.account, opened, Number(DEMO_BALANCE), Number(DEMO_BALANCE), null, 'Opening balance']) },
+      rows: accounts.map((a) => [a.account, opened, Number(a.balance), Number(a.balance), null, 'Opening balance']) },
     { table: 'department', columns: ['deptno', 'deptname', 'mgrno', 'admrdept', 'location'], keepExisting: true,
       rows: sampleDepartments.map(([deptno, name, manager, admin]) => [deptno, name, manager || null, admin, null]) },
     { table: 'employee', columns: ['empno', ...EMPLOYEE_COLUMNS], keepExisting: true,

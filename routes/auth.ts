@@ -14,7 +14,7 @@ const loginBody = object({
   account: string().required().matches(/^\d{6,20}$/, 'must be 6 to 20 digits'),
   pin: string().required().matches(/^\d{4,8}$/, 'must be 4 to 8 digits'),
   device: hostText(64).meta({ description: 'Free-text device label, kept with the session, shown in the device list and the audit trail.' }),
-}).noUnknown().strict();
+}).noUnknown().strict().meta({ example: { account: '100000001', pin: '12345' } });
 
 const sessionSchema = object({
   customerId: string().required(),

@@ -15,7 +15,13 @@ const require = createRequire(import.meta.url);
 const distDir = dirname(require.resolve('swagger-ui-dist/package.json'));
 const ASSET_PREFIX = '/docs/assets';
 
-/** koa2-swagger-ui asks for swagger-ui.min.css; swagger-ui-dist ships swagger-ui.css. */
+/**
+ * koa2-swagger-ui 5.12's template (dist/index.hbs) links
+ * `<swaggerCdnUrl>/<swaggerVersion>/swagger-ui.min.css`, a name no option
+ * changes, and swagger-ui-dist 5.35 ships only swagger-ui.css. Unmapped, that
+ * link gets our 404 (problem+json), Chromium refuses it as a stylesheet (one
+ * console error) and the page renders every operation unstyled.
+ */
 const ASSETS = new Map<string, { file: string; type: string }>([
   ['swagger-ui-bundle.js', { file: 'swagger-ui-bundle.js', type: 'application/javascript' }],
   ['swagger-ui-standalone-preset.js', { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' }],
@@ -23,7 +29,16 @@ const ASSETS = new Map<string, { file: string; type: string }>([
   ['favicon-32x32.png', { file: 'favicon-32x32.png', type: 'image/png' }],
 ]);
 
-/** The template links Google Fonts; the page falls back to system fonts, and nothing leaves this origin. */
+/**
+ * koa2-swagger-ui 5.12 renders one fixed template (dist/index.hbs, read from
+ * its own folder; no option names another), and that template hard-codes
+ * `<link href="https://fonts.googleapis.com/css?family=Open+Sans…">`. None of
+ * its options drops it: customCSS only adds to an inline <style>, hideTopbar
+ * and favicon touch other lines. Left in, Chromium (156) starts a request to
+ * fonts.googleapis.com that this page's CSP blocks, with one console error
+ * ("Loading the stylesheet … violates … style-src"), and without that CSP
+ * the page would load it from Google. Removed, the page uses the system fonts.
+ */
 function withoutOutsideRequests(html: string): string {
   return html.replace(/<link[^>]*href="https?:\/\/[^"]*"[^>]*>\s*/g, '');
 }

@@ -54,9 +54,34 @@ function operation(spec: RouteSpec): JsonSchema {
   };
 }
 
-export function openApiDocument(specs: RouteSpec[], version: string): JsonSchema {
+export interface DocumentOptions {
+  /** SESSION_BINDING. With `required` the service refuses bearer tokens, so the document offers DPoP only and says what that means for Try it out. */
+  binding?: 'optional' | 'required';
+}
+
+/**
+ * Said at the top of /docs when every session must be device-bound: Swagger UI
+ * sends no DPoP proof (it has no device key), so its Try it out gets 401 on
+ * login and on every protected route, and a developer should learn why before trying.
+ */
+const BOUND_ONLY_NOTE = '**This service requires device-bound sessions** (SESSION_BINDING=required): login needs a DPoP proof '
+  + '(RFC 9449) and every later request a proof by the same device key; bearer tokens are refused. '
+  + 'Try it out cannot sign DPoP proofs, so on this page it reaches the health routes only: use the client kit '
+  + '(@host-session/client, client/ in the repository) or another DPoP-capable client.';
+
+export function openApiDocument(specs: RouteSpec[], version: string, { binding = 'optional' }: DocumentOptions = {}): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) (paths[spec.path] ??= {})[spec.method] = operation(spec);
+  const boundOnly = binding === 'required';
+  const dpopAuth = {
+    type: 'http', scheme: 'DPoP',
+    description: 'RFC 9449: "Authorization: DPoP <token>" and a "DPoP" header holding a proof (typ dpop+jwt, ES256 or '
+      + 'Ed25519) for this method and URL, naming the token (ath) and the current DPoP-Nonce.',
+  };
+  const bearerAuth = {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+    description: 'The token of a session logged in without a DPoP proof (tokenType Bearer).',
+  };
   return {
     openapi: '3.0.3',
     info: {
@@ -64,22 +89,17 @@ export function openApiDocument(specs: RouteSpec[], version: string): JsonSchema
       version,
       description: 'Mobile banking-style REST API in front of a Db2 host. Sessions live on the host; '
         + 'the token names a host session and nothing else, and a device-bound session\u2019s token works only with a '
-        + 'DPoP proof by the device key. Errors are RFC 9457 problem details.',
+        + 'DPoP proof by the device key. Errors are RFC 9457 problem details.'
+        + (boundOnly ? `\n\n${BOUND_ONLY_NOTE}` : ''),
     },
     servers: [{ url: '/' }],
-    // Either: a bearer token, or a device-bound token with its DPoP proof (RFC 9449).
-    security: [{ bearerAuth: [] }, { dpopAuth: [] }],
+    // A bearer token (unless every session must be bound), or a device-bound token with its DPoP proof (RFC 9449).
+    security: boundOnly ? [{ dpopAuth: [] }] : [{ bearerAuth: [] }, { dpopAuth: [] }],
     tags: [...new Set(specs.map((s) => s.tag))].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        dpopAuth: {
-          type: 'http', scheme: 'DPoP',
-          description: 'RFC 9449: "Authorization: DPoP <token>" and a "DPoP" header holding a proof (typ dpop+jwt, ES256 or '
-            + 'Ed25519) for this method and URL, naming the token (ath) and the current DPoP-Nonce.',
-        },
-      },
+      // Only the schemes the service accepts: Swagger UI's Authorize dialog offers every one listed here.
+      securitySchemes: boundOnly ? { dpopAuth } : { bearerAuth, dpopAuth },
       schemas: { Problem: toJsonSchema(problemSchema) },
       responses: problemResponses(),
     },

@@ -22,7 +22,6 @@ const view = {
   accounts: byId('accounts', HTMLUListElement),
   transferForm: byId('transfer-form', HTMLFormElement),
   stepUp: byId('step-up', HTMLLabelElement),
-  transferResult: byId('transfer-result', HTMLParagraphElement),
   devices: byId('devices', HTMLUListElement),
   logout: byId('logout', HTMLButtonElement),
   logoutAll: byId('logout-all', HTMLButtonElement),
@@ -43,6 +42,7 @@ function sessionChanged({ reason, session }: SessionChange): void {
   tick();
 }
 
+/** The page's one notice: each says how the latest action went, and replaces the one before. */
 function notify(message: string | null, kind: 'error' | 'info' = 'error'): void {
   view.notice.hidden = message === null;
   view.notice.textContent = message;
@@ -59,13 +59,19 @@ function explain(error: unknown): string | null {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs a user action; its failure becomes a notice instead of an unhandled rejection. */
+/** Runs work; its failure becomes the notice instead of an unhandled rejection. */
+function run(work: () => Promise<void>): void {
+  work().catch((error: unknown) => {
+    const message = explain(error);
+    if (message !== null) notify(message);
+  });
+}
+
+/** What the customer does: its start clears the last action's notice, so the notice always speaks of this one. */
 function action(work: () => Promise<void>): () => void {
   return () => {
-    work().catch((error: unknown) => {
-      const message = explain(error);
-      if (message !== null) notify(message);
-    });
+    notify(null);
+    run(work);
   };
 }
 
@@ -97,7 +103,10 @@ function showAccounts(accounts: Account[]): void {
     return li;
   }));
   if (select instanceof HTMLSelectElement) {
-    select.replaceChildren(...accounts.map((account) => new Option(`${account.kind} ${account.accountId}`, account.accountId)));
+    const chosen = select.value; // a refresh keeps the customer's choice of source account
+    select.replaceChildren(...accounts.map((account) =>
+      new Option(`${account.kind} ${account.accountId} \u00b7 ${account.balance} ${account.currency}`, account.accountId)));
+    if (accounts.some((account) => account.accountId === chosen)) select.value = chosen;
   }
 }
 
@@ -116,6 +125,7 @@ function showDevices(sessions: DeviceSession[]): void {
       end.textContent = 'End';
       end.addEventListener('click', action(async () => {
         await client.endSession(device.ref);
+        notify(`Ended the session on ${label}.`, 'info');
         await refresh();
       }));
       control = end;
@@ -138,7 +148,7 @@ function tick(): void {
   if (!deadline) return;
   const left = Math.max(0, Math.round((deadline.getTime() - Date.now()) / 1000));
   view.idle.textContent = `Ends after inactivity at ${deadline.toLocaleTimeString()} (in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}).`;
-  if (left === 0) action(async () => { await client.currentSession(); })();
+  if (left === 0) run(async () => { await client.currentSession(); });
 }
 
 view.loginForm.addEventListener('submit', (event) => {
@@ -156,21 +166,27 @@ view.transferForm.addEventListener('submit', (event) => {
   action(async () => {
     const form = view.transferForm;
     const pin = field(form, 'pin');
+    const pinInput = form.elements.namedItem('pin');
+    const select = form.elements.namedItem('fromAccount');
+    // The PIN again authorizes one attempt: it never stays in the form after it was sent.
+    if (pin && pinInput instanceof HTMLInputElement) pinInput.value = '';
     try {
       const booked = await client.transfer({
         fromAccount: field(form, 'fromAccount'), toAccount: field(form, 'toAccount'), amount: field(form, 'amount'),
         ...(field(form, 'reference') ? { reference: field(form, 'reference') } : {}),
         ...(pin ? { pin } : {}),
       });
-      view.transferResult.textContent = `Sent ${booked.amount} ${booked.currency} to ${booked.toAccount}.`;
       view.stepUp.hidden = true;
+      const from = field(form, 'fromAccount');
       form.reset();
-      notify(null);
+      if (select instanceof HTMLSelectElement) select.value = from; // the next transfer likely leaves the same account
+      notify(`Sent ${booked.amount} ${booked.currency} to ${booked.toAccount}.`, 'info');
       await refresh();
     } catch (error) {
       if (!(error instanceof StepUpRequired)) throw error;
       view.stepUp.hidden = false;
       notify('This amount needs your PIN again.', 'info');
+      if (pinInput instanceof HTMLInputElement) pinInput.focus();
     }
   })();
 });
@@ -181,10 +197,10 @@ view.logoutAll.addEventListener('click', action(async () => {
   notify(`Logged out on ${ended} device${ended === 1 ? '' : 's'}.`, 'info');
 }));
 
-action(async () => {
+run(async () => {
   const thumbprint = await client.deviceThumbprint();
   view.deviceKey.textContent = `${thumbprint.slice(0, 8)}\u2026`;
   view.deviceKey.title = thumbprint;
   view.deviceKey.dataset.thumbprint = thumbprint;
-})();
+});
 setInterval(tick, 1000);

@@ -1,6 +1,6 @@
 // /app in a real browser: the client kit's demo page logs in, shows balances,
-// sends a transfer, ends another device's session, shows idle expiry and logs
-// out, with a device key made in the browser (non-extractable, in IndexedDB)
+// sends transfers (one above the step-up amount, with the PIN again), ends
+// another device's session, shows idle expiry and logs out, with a device key made in the browser (non-extractable, in IndexedDB)
 // whose private half never appears in any request.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -89,6 +89,11 @@ describe('GET /app: the client kit\u2019s demo page (headless Chromium)', functi
     /** The page's clock reads the app's test clock: proofs are dated as the service expects. */
     const syncClock = () => page.clock.setFixedTime(api.clock.now);
     const text = (selector: string) => page.locator(selector).innerText();
+    /** What the customer reads now: the one notice, whole, and whether it is on screen where the page is scrolled. */
+    const notice = () => page.locator('#notice').evaluate((element) => {
+      const { top, bottom } = element.getBoundingClientRect();
+      return { text: element.textContent, onScreen: element.checkVisibility() && top >= 0 && bottom <= innerHeight };
+    });
 
     before(async () => {
       await resetHost();
@@ -149,7 +154,7 @@ describe('GET /app: the client kit\u2019s demo page (headless Chromium)', functi
       await page.fill('#transfer-form input[name=amount]', '25.00');
       await page.fill('#transfer-form input[name=reference]', 'lunch');
       await page.click('#transfer-form button[type=submit]');
-      await page.waitForSelector('#transfer-result:has-text("Sent 25.00 EUR to 200000001.")');
+      await page.waitForSelector('#notice:has-text("Sent 25.00 EUR to 200000001.")');
       await page.waitForSelector(`#accounts li[data-account="${ALICE.account}"] .amount:has-text("975.00 EUR")`);
       expect(await hostRows("SELECT detail FROM audit_log WHERE event = 'transfer' AND outcome = 'ok'")).to.have.length(1);
 
@@ -158,9 +163,36 @@ describe('GET /app: the client kit\u2019s demo page (headless Chromium)', functi
       await page.click('#transfer-form button[type=submit]');
       await page.waitForSelector('#notice:has-text("This amount needs your PIN again.")');
       expect(await page.locator('#step-up').isVisible()).to.equal(true);
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).to.equal('pin');
       await page.fill('#transfer-form input[name=pin]', ALICE.pin);
       await page.click('#transfer-form button[type=submit]');
       await page.waitForSelector('#notice:has-text("The source account cannot cover this amount.")');
+      expect(await page.inputValue('#transfer-form input[name=pin]'), 'the PIN does not stay in the form').to.equal('');
+    });
+
+    it('shows only the latest notice, on screen: each action replaces the one before', async () => {
+      expect(await notice()).to.deep.equal({ text: 'The source account cannot cover this amount.', onScreen: true });
+      const shown = await page.locator('main').innerText();
+      expect(shown).not.to.include('Sent 25.00').and.not.to.include('needs your PIN again');
+      expect(await page.locator('[role=status]').count(), 'one place for notices').to.equal(1);
+    });
+
+    it('sends more than the step-up amount from savings, with the PIN again', async () => {
+      // The demo data (db/demo-data.ts) gives Alice's savings 5000.00: enough for a stepped-up transfer.
+      expect(await text('#step-up-hint')).to.include('PIN again');
+      expect(await text('#accounts li[data-account="100000002"] .amount')).to.equal('5000.00 EUR');
+      await page.selectOption('#transfer-form select[name=fromAccount]', '100000002');
+      await page.fill('#transfer-form input[name=toAccount]', BOB.account);
+      await page.fill('#transfer-form input[name=amount]', '1500.00');
+      await page.fill('#transfer-form input[name=pin]', ALICE.pin);
+      await page.evaluate(() => scrollTo(0, document.body.scrollHeight)); // scrolled down, as on a phone: the notice still shows
+      await page.click('#transfer-form button[type=submit]');
+      await page.waitForSelector('#accounts li[data-account="100000002"] .amount:has-text("3500.00 EUR")');
+      expect(await page.inputValue('#transfer-form select[name=fromAccount]'), 'the source stays chosen').to.equal('100000002');
+      expect(await notice()).to.deep.equal({ text: 'Sent 1500.00 EUR to 200000001.', onScreen: true });
+      expect(await page.locator('#step-up').isVisible(), 'the PIN is asked for again only when needed').to.equal(false);
+      expect(await text(`#accounts li[data-account="${ALICE.account}"] .amount`)).to.equal('975.00 EUR');
+      expect(await hostRows("SELECT detail FROM audit_log WHERE event = 'transfer' AND outcome = 'ok'")).to.have.length(2);
     });
 
     it('lists the devices and ends another one\u2019s session', async () => {
@@ -221,7 +253,8 @@ describe('GET /app: the client kit\u2019s demo page (headless Chromium)', functi
         if (signature) expect(jwsHeader(signature)).to.deep.equal({ typ: 'transfer+jwt', alg: 'ES256' });
         if (request.body) expect(withPrivateMember(JSON.parse(request.body)), request.url).to.deep.equal([]);
       }
-      expect(api_.filter((r) => r.headers['transfer-signature']), 'three transfers: booked, step-up asked, refused').to.have.length(3);
+      expect(api_.filter((r) => r.headers['transfer-signature']), 'four transfers: booked, step-up asked, refused, booked with the PIN')
+        .to.have.length(4);
     });
 
     it('logged no error but the refusals it asked for', async () => {

@@ -116,7 +116,7 @@ describe('BankClient against the service', () => {
       await client.login(ALICE.account, ALICE.pin);
       expect(await client.accounts()).to.deep.equal([
         { accountId: ALICE.account, bankId: 'DEMOBANK1', kind: 'current', currency: 'EUR', balance: '1000.00' },
-        { accountId: ALICE.savings, bankId: 'DEMOBANK1', kind: 'savings', currency: 'EUR', balance: '1000.00' },
+        { accountId: ALICE.savings, bankId: 'DEMOBANK1', kind: 'savings', currency: 'EUR', balance: '5000.00' },
       ]);
       for (const amount of ['10.00', '20.00']) await client.transfer({ fromAccount: ALICE.account, toAccount: BOB.account, amount });
       const first = await client.transactions(ALICE.account, { limit: 1 });

@@ -7,6 +7,9 @@ import { expectProblem } from '../support/expect.js';
 let keyCounter = 0;
 const newKey = () => `test-key-${Date.now()}-${++keyCounter}`;
 
+/** The demo data's money: four accounts at 1000.00 and Alice's savings at 5000.00. */
+const OPENING_TOTAL = '9000.00';
+
 async function totalBalance(): Promise<string> {
   return String((await hostRow('SELECT CAST(SUM(balance) AS VARCHAR(32)) AS total FROM account')).total);
 }
@@ -42,7 +45,7 @@ describe('accounts and transfers', () => {
       expect(response.body).to.deep.equal({
         items: [
           { accountId: '100000001', bankId: 'DEMOBANK1', kind: 'current', currency: 'EUR', balance: '1000.00' },
-          { accountId: '100000002', bankId: 'DEMOBANK1', kind: 'savings', currency: 'EUR', balance: '1000.00' },
+          { accountId: '100000002', bankId: 'DEMOBANK1', kind: 'savings', currency: 'EUR', balance: '5000.00' },
         ],
       });
     });
@@ -67,12 +70,12 @@ describe('accounts and transfers', () => {
       expect(aliceTx.body.items[1]).to.include({ amount: '1000.00', balanceAfter: '1000.00', reference: 'Opening balance' });
       const bobTx = await api.request('GET', `/api/accounts/${BOB.account}/transactions`, { token: bob });
       expect(bobTx.body.items[0]).to.include({ amount: '250.75', balanceAfter: '1250.75', counterparty: ALICE.account });
-      expect(await totalBalance()).to.equal('5000.00');
+      expect(await totalBalance()).to.equal(OPENING_TOTAL);
     });
 
     it('moves money between a customer\u2019s own accounts', async () => {
       expect((await transfer(alice, aliceToBob('10.00', { toAccount: ALICE.savings }))).status).to.equal(201);
-      expect(await balance(alice, ALICE.savings)).to.equal('1010.00');
+      expect(await balance(alice, ALICE.savings)).to.equal('5010.00');
     });
 
     it('replays the same Idempotency-Key and body: same transferId, nothing booked twice', async () => {
@@ -165,7 +168,7 @@ describe('accounts and transfers', () => {
       expect(statuses.filter((s) => s === 409)).to.have.length(7);
       expect(await balance(alice, ALICE.account)).to.equal('10.00');
       expect(await balance(bob, BOB.account)).to.equal('1990.00');
-      expect(await totalBalance()).to.equal('5000.00');
+      expect(await totalBalance()).to.equal(OPENING_TOTAL);
       const ids = new Set(responses.filter((r) => r.status === 201).map((r) => r.body.transferId));
       expect(ids.size).to.equal(33);
     });
@@ -198,7 +201,7 @@ describe('accounts and transfers', () => {
       expectProblem(foreign, 422, 'unknown_account');
       expectProblem(unknown, 422, 'unknown_account');
       expect({ ...foreign.body, requestId: 0 }).to.deep.equal({ ...unknown.body, requestId: 0 });
-      expect(await totalBalance()).to.equal('5000.00');
+      expect(await totalBalance()).to.equal(OPENING_TOTAL);
       expect(await balance(alice, ALICE.account)).to.equal('1000.00');
       const carol = await api.login(CAROL.account, CAROL.pin);
       const intoDemobank1 = await transfer(carol, { bankId: 'DEMOBANK2', fromAccount: CAROL.account, toAccount: BOB.account, amount: '1.00' });

@@ -63,4 +63,37 @@ describe('GET /openapi.json', () => {
     expect(document.paths['/api/transfers'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key'))
       .to.deep.include({ in: 'header', required: true });
   });
+
+  it('fills Try it out of login with the demo login, and every body example passes its route\u2019s own validation', () => {
+    expect(document.paths['/api/auth/login'].post.requestBody.content['application/json'].schema.example)
+      .to.deep.equal({ account: '100000001', pin: '12345' });
+    const withExample = api.app.routes.filter((spec) => spec.body?.describe().meta?.example !== undefined);
+    expect(withExample.map((spec) => spec.operationId)).to.include.members(['login', 'putScratchpad']);
+    for (const spec of withExample) {
+      expect(() => spec.body?.validateSync(spec.body.describe().meta?.example), spec.operationId).not.to.throw();
+    }
+  });
+});
+
+describe('GET /openapi.json with SESSION_BINDING=required (production\u2019s default)', () => {
+  let api: TestApp;
+  let document: any;
+
+  before(async () => {
+    api = await startApp({ SESSION_BINDING: 'required' });
+    document = (await api.request('GET', '/openapi.json')).body;
+  });
+  after(() => api.close());
+
+  it('offers only the DPoP scheme the service accepts, never Bearer', async () => {
+    await SwaggerParser.validate(structuredClone(document));
+    expect(document.security).to.deep.equal([{ dpopAuth: [] }]);
+    expect(Object.keys(document.components.securitySchemes)).to.deep.equal(['dpopAuth']);
+  });
+
+  it('says on the docs page that Try it out cannot sign DPoP proofs, and what to use instead', () => {
+    expect(document.info.description).to.include('This service requires device-bound sessions')
+      .and.to.include('Try it out cannot sign DPoP proofs')
+      .and.to.include('client kit (@host-session/client');
+  });
 });
