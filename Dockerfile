@@ -49,6 +49,7 @@ COPY contract ./contract
 COPY db ./db
 COPY routes ./routes
 COPY client ./client
+COPY scripts/build.mjs ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

@@ -23,12 +23,14 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  // Plain JavaScript run by node before anything is compiled (scripts/start.mjs, scripts/build.mjs).
+  { files: ['**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } } },
   layer(['contract/**/*.ts'], ['app', 'auth', 'routes', 'db']),
   layer(['db/**/*.ts'], ['app', 'auth', 'routes']),
   layer(['auth/**/*.ts'], ['app', 'routes']),
   layer(['routes/**/*.ts'], ['app']),
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'app/migrate-cli.ts', 'db/pg/template-cli.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'app/migrate-cli.ts', 'db/pg/template-cli.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
   },
 );

@@ -13,7 +13,7 @@ export interface Secrets {
   secret: string;
   pinPepper: string;
   /** Where each came from, for the start-up log (never the values). */
-  source: { secret: string; pinPepper: string };
+  source: { jwtSecret: string; pinPepper: string };
 }
 
 /** Where development keeps a generated secret: beside the embedded data, or in ./data for a server host; nowhere for an in-memory one. */
@@ -59,6 +59,6 @@ export async function resolveSecrets(config: Pick<Config, 'auth' | 'db'>): Promi
   const where = (given: string | undefined, name: string, path: string | null) => (given ? name : path ?? 'generated for this process');
   return {
     secret, pinPepper,
-    source: { secret: where(config.auth.jwtSecret, 'JWT_SECRET', secretPath), pinPepper: where(config.auth.pinPepper, 'PIN_PEPPER', pepperPath) },
+    source: { jwtSecret: where(config.auth.jwtSecret, 'JWT_SECRET', secretPath), pinPepper: where(config.auth.pinPepper, 'PIN_PEPPER', pepperPath) },
   };
 }

@@ -106,7 +106,7 @@ async function serve(
   closeHost: () => Promise<void>,
 ): Promise<Running> {
   const { secret, pinPepper, source } = await resolveSecrets(config);
-  if (source.secret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
+  if (source.jwtSecret !== 'JWT_SECRET' || source.pinPepper !== 'PIN_PEPPER') {
     logger.warn({ source }, 'using development secrets; set JWT_SECRET and PIN_PEPPER in production');
   }
   const sharedState = await openSharedState(config.auth, new Date());
@@ -220,7 +220,8 @@ async function runPrimary(config: Config): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-async function main(): Promise<void> {
+/** Starts this process as configured: a cluster primary, or a server. */
+async function startProcess(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -242,9 +243,16 @@ async function main(): Promise<void> {
   await starting;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
+/**
+ * The process's entry, `node dist/app/server.js` (and `npm start`, through
+ * scripts/start.mjs, once the build is fresh): a failed start says why in
+ * one line and exits 1; a configuration error lists every problem and exits 2.
+ */
+export function main(): void {
+  startProcess().catch((error: unknown) => {
     process.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

@@ -2,7 +2,6 @@
 // Redis when REDIS_URL names one, the cluster primary for the workers of one
 // instance without it, else this process's memory.
 import cluster from 'node:cluster';
-import { Redis } from 'ioredis';
 import { clusterWorkerState } from '../auth/cluster-state.js';
 import { redisState } from '../auth/redis-state.js';
 import { memoryState, type SharedState } from '../auth/shared-state.js';
@@ -21,6 +20,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 5000;
 export async function openSharedState(config: SharedStateConfig, startedAt: Date): Promise<SharedState> {
   const limits = { loginsPerMinute: config.loginRatePerMinute };
   if (!config.redisUrl) return cluster.isWorker ? clusterWorkerState(limits) : memoryState(limits, startedAt);
+  // Loaded only here: ioredis is a hundred modules a start without Redis need not read.
+  const { Redis } = await import('ioredis');
   const client = new Redis(config.redisUrl, {
     lazyConnect: true,
     // A command while Redis is away fails at once (the request gets 503), instead of waiting in a queue.

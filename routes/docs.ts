@@ -4,7 +4,6 @@
 // inline script; every other route keeps helmet's strict policy.
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { koaSwagger } from 'koa2-swagger-ui';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -55,7 +54,7 @@ function contentSecurityPolicy(html: string): string {
 
 export function mountDocs(router: Router, document: object): void {
   const version = (JSON.parse(readFileSync(join(distDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const swaggerPage = koaSwagger({
+  const swaggerOptions = {
     title: 'Host session API',
     routePrefix: '/docs',
     swaggerCdnUrl: ASSET_PREFIX,
@@ -63,9 +62,9 @@ export function mountDocs(router: Router, document: object): void {
     favicon: `${ASSET_PREFIX}/${version}/favicon-32x32.png`,
     hideTopbar: true,
     swaggerOptions: { url: '/openapi.json', persistAuthorization: false },
-  });
+  };
   const documentJson = JSON.stringify(document);
-  // Rendered once, on first request: the page never changes while the process runs.
+  // Rendered once, on the first request: the page never changes while the process runs.
   let page: { html: string; policy: string } | undefined;
   // Assets are read whole and kept: a missing or unreadable file is an
   // ordinary error before the response starts, never a stream failing mid-body.
@@ -77,7 +76,9 @@ export function mountDocs(router: Router, document: object): void {
   });
   router.get('/docs', async (ctx: Context, next: Next) => {
     if (!page) {
-      await swaggerPage(ctx, next);
+      // koa2-swagger-ui (with handlebars) is loaded by the first visit, not by every start.
+      const { koaSwagger } = await import('koa2-swagger-ui');
+      await koaSwagger(swaggerOptions)(ctx, next);
       const html = withoutOutsideRequests(String(ctx.body));
       page = { html, policy: contentSecurityPolicy(html) };
     }

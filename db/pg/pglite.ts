@@ -17,10 +17,18 @@ const translate = (error: unknown): Error => hostErrorOf(error, { stateless: 'er
 
 const parsers = { [DATE_OID]: (value: string) => value };
 
+/**
+ * A 32MB buffer pool, not PostgreSQL's default 128MB: PGlite sets the pool up
+ * afresh at every start, and 128MB of it was 0.4 s of a 1 s open (bench:
+ * npm start). The embedded host's data (demo, tests, bench) is a few MB, and
+ * the operating system's page cache holds its files as well.
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
 /** PGlite on `folder` with every commit on disk before its query answers (durable-nodefs.ts says why PGlite needs help). */
 async function openDurable(folder: string): Promise<PGlite> {
   const fs = new DurableNodeFS(folder);
-  const db = await PGlite.create({ fs, startParams: [...DURABLE_START_PARAMS], parsers });
+  const db = await PGlite.create({ fs, startParams: [...DURABLE_START_PARAMS, ...EMBEDDED_SETTINGS], parsers });
   if (!fs.fsyncInstalled) {
     await db.close();
     throw new Error(`this @electric-sql/pglite has no NODEFS stream operations to sync ${folder} with: commits would not be durable`);
@@ -85,7 +93,7 @@ function executorFor(db: PGlite, closed: () => Promise<void>): PgExecutor {
 /** `template`: the pre-initialised cluster a new folder is copied from (template.ts); the installed one unless a test names another. */
 export async function openPglite(location: string, template = templateFolder()): Promise<PgDialectHost> {
   if (location === 'memory') {
-    const db = await PGlite.create(undefined, { parsers });
+    const db = await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS], parsers });
     return new PgDialectHost('embedded PGlite (in memory)', executorFor(db, async () => undefined));
   }
   const folder = resolve(location);
