@@ -79,17 +79,21 @@ export class DpopVerifier {
     }
     const { jti, htm, htu, iat, ath, nonce } = claims;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw refuse('bad jti');
-    if (htm !== target.method) throw refuse('htm is not this method');
-    if (typeof htu !== 'string' || !sameTarget(htu, target.url)) throw refuse('htu is not this URL');
+    if (htm !== target.method) throw refuse(`htm ${quoted(htm)} is not this request's method ${target.method}`);
+    // The expected URL names the origin proofs are checked against (PUBLIC_ORIGIN): the usual misconfiguration.
+    if (typeof htu !== 'string' || !sameTarget(htu, target.url)) throw refuse(`htu ${quoted(htu)} is not this request's URL ${target.url}`);
     const nowSeconds = target.now.getTime() / 1000;
     // A proof lives at most as long as its nonce: two windows.
-    if (typeof iat !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS || iat < nowSeconds - 2 * this.windowSeconds - CLOCK_SKEW_SECONDS) {
-      throw refuse('iat is stale or in the future');
+    const oldest = 2 * this.windowSeconds + CLOCK_SKEW_SECONDS;
+    if (typeof iat !== 'number') throw refuse('iat is not a number');
+    if (iat > nowSeconds + CLOCK_SKEW_SECONDS) throw refuse(`iat is ${Math.round(iat - nowSeconds)} s ahead of the server's clock (${CLOCK_SKEW_SECONDS} s allowed)`);
+    if (iat < nowSeconds - oldest) throw refuse(`iat is ${Math.round(nowSeconds - iat)} s old (${oldest} s allowed)`);
+    if (target.accessToken === undefined && ath !== undefined) throw refuse('ath names a token, and the request carries none');
+    if (target.accessToken !== undefined && ath !== sha256Base64url(target.accessToken)) {
+      throw refuse(ath === undefined ? 'ath is missing: the request carries a token' : 'ath does not name the token the request carries');
     }
-    if (target.accessToken !== undefined ? ath !== sha256Base64url(target.accessToken) : ath !== undefined) {
-      throw refuse('ath does not name this token');
-    }
-    if (typeof nonce !== 'string' || !this.validNonce(nonce, target.now)) throw this.refusal('use_dpop_nonce', target.now, 'nonce missing or stale');
+    if (typeof nonce !== 'string') throw this.refusal('use_dpop_nonce', target.now, 'nonce missing');
+    if (!this.validNonce(nonce, target.now)) throw this.refusal('use_dpop_nonce', target.now, `nonce ${quoted(nonce)} is not this window's or the previous one's`);
     const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
     await this.useOnce(jkt, jti, iat, target.now);
     return { jkt, jwk: header.jwk, algorithm: header.alg };
@@ -108,7 +112,7 @@ export class DpopVerifier {
       issuedAt: iat,
       expiresAt: (iat + 2 * this.windowSeconds + 2 * CLOCK_SKEW_SECONDS) * 1000,
     }, now);
-    if (verdict === 'replayed') throw this.refusal('use_dpop_nonce', now, 'replayed proof');
+    if (verdict === 'replayed') throw this.refusal('use_dpop_nonce', now, 'replayed proof: its jti was used before');
     if (verdict === 'unverifiable') throw this.refusal('use_dpop_nonce', now, 'proof made before the replay memory began');
   }
 
@@ -152,6 +156,12 @@ export class DpopVerifier {
 }
 
 /** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */
+/** A client's value in a log line: JSON-quoted, at most 120 characters of it. */
+function quoted(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+}
+
 function sameTarget(htu: string, url: string): boolean {
   try {
     const claimed = new URL(htu);

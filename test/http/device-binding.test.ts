@@ -8,6 +8,8 @@ import { TestDevice } from '../support/dpop.js';
 import { expectProblem } from '../support/expect.js';
 import { tokenClaims } from '../support/jwt.js';
 import { createApp } from '../../app/app.js';
+import { createLogger } from '../../app/logger.js';
+import { Writable } from 'node:stream';
 import type { Host } from '../../db/host.js';
 
 const ALGS = 'algs="ES256 Ed25519 EdDSA"';
@@ -338,5 +340,65 @@ describe('PIN_PEPPER apart from JWT_SECRET', () => {
       await rotated.close();
       await repeppered.close();
     }
+  });
+});
+
+describe('a refused DPoP proof in the server log', () => {
+  let api: TestApp;
+  let phone: TestDevice;
+  let token: string;
+  const lines: Record<string, unknown>[] = [];
+  const iat = () => Math.floor(api.clock.now.getTime() / 1000);
+
+  before(async () => {
+    await resetHost();
+    const sink = new Writable({ write(chunk, _encoding, done) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); done(); } });
+    api = await startApp({}, { logger: createLogger('info', sink) });
+    phone = await TestDevice.create();
+    token = await api.loginAs(phone, ALICE.account, ALICE.pin);
+  });
+  after(() => api.close());
+
+  /** Sends the proof; the client sees only the code, the log the reason, with the request id. */
+  async function refusedWith(proof: string, code: 'invalid_dpop_proof' | 'use_dpop_nonce'): Promise<string> {
+    const requestId = `refusal-${lines.length}`;
+    const response = await api.request('GET', '/api/accounts', { headers: { authorization: `DPoP ${token}`, dpop: proof, 'x-request-id': requestId } });
+    expectProblem(response, 401, code);
+    const logged = lines.find((line) => line.requestId === requestId && line.msg === 'request refused');
+    expect(logged, `a log line for ${requestId}`).to.include({ level: 30, code, route: 'GET /api/accounts' });
+    const reason = String(logged?.reason);
+    expect(response.text, 'the reason stays out of the body: no oracle').not.to.include(reason);
+    return reason;
+  }
+
+  it('names a wrong htu and the URL expected, whose origin is the one proofs are checked against', async () => {
+    const proof = await phone.proof({ method: 'GET', url: 'https://api.bank.example/api/accounts', token, iat: iat() });
+    expect(await refusedWith(proof, 'invalid_dpop_proof'))
+      .to.equal(`htu "https://api.bank.example/api/accounts" is not this request's URL ${api.url}/api/accounts`);
+  });
+
+  it('names a stale iat and its age, and one from the future', async () => {
+    const url = `${api.url}/api/accounts`;
+    expect(await refusedWith(await phone.proof({ method: 'GET', url, token, iat: iat() - 600 }), 'invalid_dpop_proof')).to.equal('iat is 600 s old (125 s allowed)');
+    expect(await refusedWith(await phone.proof({ method: 'GET', url, token, iat: iat() + 60 }), 'invalid_dpop_proof'))
+      .to.equal('iat is 60 s ahead of the server\'s clock (5 s allowed)');
+  });
+
+  it('names an ath that is not the token\'s', async () => {
+    const proof = await phone.proof({ method: 'GET', url: `${api.url}/api/accounts`, token: `${token}x`, iat: iat() });
+    expect(await refusedWith(proof, 'invalid_dpop_proof')).to.equal('ath does not name the token the request carries');
+  });
+
+  it('names an unknown nonce, and a missing one', async () => {
+    const url = `${api.url}/api/accounts`;
+    expect(await refusedWith(await phone.proof({ method: 'GET', url, token, iat: iat(), nonce: '1.forged' }), 'use_dpop_nonce'))
+      .to.equal('nonce "1.forged" is not this window\'s or the previous one\'s');
+    expect(await refusedWith(await phone.proof({ method: 'GET', url, token, iat: iat(), nonce: null }), 'use_dpop_nonce')).to.equal('nonce missing');
+  });
+
+  it('names a replay', async () => {
+    const proof = await phone.proof({ method: 'GET', url: `${api.url}/api/accounts`, token, iat: iat() });
+    expect((await api.request('GET', '/api/accounts', { headers: { authorization: `DPoP ${token}`, dpop: proof } })).status).to.equal(200);
+    expect(await refusedWith(proof, 'use_dpop_nonce')).to.equal('replayed proof: its jti was used before');
   });
 });
