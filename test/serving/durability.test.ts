@@ -16,6 +16,7 @@ import { OwnPostgres, postgresBinaries } from '../support/own-postgres.js';
 import { ALICE, BOB, CAROL, request, STAFF, type Response } from '../support/app.js';
 
 const SECRET = 'durability-secret-0123456789abcdefghijklmnop';
+const PIN_PEPPER = 'durability-pepper-0123456789abcdefghijklmnop';
 const AMOUNT_CENTS = 1000; // 10.00: far below the step-up amount, and the run stays under the daily limits
 const ACKNOWLEDGED_TRANSFERS = 40;
 
@@ -26,7 +27,7 @@ interface Server {
 
 async function startServer(dbUrl: string): Promise<Server> {
   const child = spawnChild(['app/server.ts'], {
-    DB_URL: dbUrl, PORT: '0', METRICS_PORT: '0', JWT_SECRET: SECRET, PIN_KDF_COST: '1024', DEMO_DATA: 'true',
+    DB_URL: dbUrl, PORT: '0', METRICS_PORT: '0', JWT_SECRET: SECRET, PIN_PEPPER, PIN_KDF_COST: '1024', DEMO_DATA: 'true',
     NODE_ENV: 'development', LOG_LEVEL: 'info', LOGIN_RATE_PER_MINUTE: '1000', PURGE_INTERVAL_SECONDS: '86400',
   });
   const { url } = JSON.parse(await child.waitFor(/"msg":"listening"/)) as { url: string };
