@@ -2,7 +2,6 @@
 // status code means, the single source each driver builds its CALL text from
 // and each caller reads its outcome from. Db2 and PL/pgSQL definitions are
 // checked against it by test/host/catalogue.test.ts.
-import type { HostValue, RequestContext } from './host.js';
 
 export interface ProcedureSignature {
   readonly in: readonly string[];
@@ -15,8 +14,8 @@ export interface ProcedureSignature {
 
 const AUDIT = ['request_id', 'client_address', 'trace_id'] as const;
 
-/** The arguments every audited procedure takes about who asked. */
-export const auditArgs = (context: RequestContext): Record<(typeof AUDIT)[number], HostValue> => ({
+/** The arguments every audited procedure takes about who asked (from a RequestContext; the host interface imports this catalogue, not the reverse). */
+export const auditArgs = (context: { requestId: string; clientAddress: string; traceId: string | null }): Record<(typeof AUDIT)[number], string | null> => ({
   request_id: context.requestId, client_address: context.clientAddress, trace_id: context.traceId,
 });
 /** EMPLOYEE's columns after empno, in the procedures' parameter order (the seed and the reads use it too). */
@@ -78,7 +77,7 @@ type Answering = { [N in ProcedureName]: (typeof procedures)[N] extends { outcom
 export type Outcome<N extends Answering> = (typeof procedures)[N]['outcomes'][number];
 
 /** A procedure's status code as the outcome the catalogue names; any other code is a 500, never a guess. */
-export function outcomeOf<N extends Answering>(name: N, status: HostValue | undefined): Outcome<N> {
+export function outcomeOf<N extends Answering>(name: N, status: unknown): Outcome<N> {
   const outcomes: readonly Outcome<N>[] = procedures[name].outcomes;
   const code = status === null || status === undefined ? Number.NaN : Number(status);
   const outcome = Number.isInteger(code) ? outcomes[code] : undefined;
