@@ -4,15 +4,14 @@
 // whose private half never appears in any request.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BankClient, SessionExpired } from '../../client/src/index.js';
 import { ALICE, BOB, startApp, type TestApp } from '../support/app.js';
+import { launchChromium } from '../support/browser.js';
 import { hostRows, resetHost } from '../support/host.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = new URL('../../', import.meta.url);
 const PUBLIC_JWK_MEMBERS = ['crv', 'kty', 'x', 'y'];
 
@@ -40,19 +39,11 @@ describe('GET /app: the client kit\u2019s demo page (headless Chromium)', functi
   let browser: Browser;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromium(this);
     // The page runs the compiled client: build it from the sources under test.
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     await promisify(execFile)(process.execPath, [tsc, '-p', 'client'], { cwd: ROOT });
     api = await startApp();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
   });
   after(async () => {
     await browser?.close();

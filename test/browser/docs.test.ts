@@ -3,12 +3,10 @@
 // out starts from the demo login; a service that requires device-bound
 // sessions says on the page what Try it out cannot do.
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../support/app.js';
+import { launchChromium } from '../support/browser.js';
 import { resetHost } from '../support/host.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('GET /docs (headless Chromium)', function () {
   this.timeout(60_000);
@@ -35,17 +33,9 @@ describe('GET /docs (headless Chromium)', function () {
   }
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    browser = await launchChromium(this);
     await resetHost(); // the demo logins, for Try it out
     api = await startApp();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
   });
   after(async () => {
     await browser?.close();

@@ -5,7 +5,6 @@
 // Chromium, against the real service started in-process.
 import { expect } from 'chai';
 import { execFile, type ExecFileOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -15,9 +14,9 @@ import { extname, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { ALICE, BOB, startApp, type TestApp } from '../support/app.js';
+import { launchChromium } from '../support/browser.js';
 import { hostRows, resetHost } from '../support/host.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLIENT = new URL('../../client/', import.meta.url).pathname;
 const REPOSITORY = new URL('../../', import.meta.url).pathname;
 const PACKAGE = '@host-session/client';
@@ -261,15 +260,7 @@ describe('the packed client kit, installed by an app outside the repository', fu
     let browser: Browser;
 
     before(async function () {
-      if (!existsSync(CHROMIUM)) {
-        console.log(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH)`);
-        this.skip();
-      }
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium(this);
     });
     after(() => browser?.close());
 
