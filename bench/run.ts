@@ -4,11 +4,13 @@
 // own metrics listener), CPU per request of the API processes and of the
 // PostgreSQL server, and RSS. Then, when a PostgreSQL server answers
 // (BENCH_PG_URL): the service with WORKERS=2 against the minimal baseline
-// (bench/baseline.ts) doing the same work as protected GET employee, with
-// bearer tokens (autocannon) and with device-bound sessions driven through the
-// client kit (every request a fresh DPoP proof), alternated over BENCH_ROUNDS
-// rounds (the tables show each side's median run, the closing lines the
-// median of the per-round ratios); the same read with tracing on; and how
+// (bench/baseline.ts) doing the same work as protected GET employee with
+// bearer tokens, and against the floor (the same file with every check over
+// node:crypto) for bearer tokens, device-bound reads and signed transfers
+// (every request a fresh DPoP proof, signed before the load starts),
+// alternated over BENCH_ROUNDS rounds (the tables show each side's median run,
+// the closing lines the median of the per-round ratios); the same read with
+// tracing on; and how
 // long `npm start` and `npm run dev` take to be ready with one core busy
 // (`npm run bench -- start` measures only that).
 import autocannon, { type Result } from 'autocannon';
@@ -18,9 +20,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BankClient, MemoryKeyStore } from '../client/src/index.js';
+import { boundLogin, type BoundSession } from './devices.js';
 import { familyOf, freePort, launch, rssMb, startService, stop, waitFor, type LocalService } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
+import pg from 'pg';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -122,34 +125,6 @@ function autocannonLoad(options: autocannon.Options, seconds: number): Promise<L
   });
 }
 
-/**
- * Load through the client kit: CONNECTIONS loops, each taking the next
- * device's client and asking for the employee (a fresh DPoP proof per
- * request, signed by the client), until the time is up.
- */
-async function clientLoad(clients: BankClient[], seconds: number): Promise<Load> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const deadline = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (performance.now() < deadline) {
-      const client = clients[next++ % clients.length];
-      if (!client) return;
-      const started = performance.now();
-      try {
-        await client.employee('000010');
-        latencies.push(performance.now() - started);
-      } catch {
-        errors += 1;
-      }
-    }
-  }));
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  return { requests: latencies.length + errors, rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), errors };
-}
-
 interface Target {
   /** The process whose family (itself and its workers) is the API tier. */
   pid: number;
@@ -214,21 +189,79 @@ async function bearerSessions(base: string, count: number): Promise<string[]> {
   return tokens;
 }
 
-/**
- * Device-bound sessions made by the client kit, each with a key of its own.
- * Their requests go where `route.to` says (the service, or the baseline for
- * the same read) while naming the service's URL, which both check proofs
- * against: the same client, the same proofs, only the server differs.
- */
-async function boundClients(service: string, count: number, route: { to: string }): Promise<BankClient[]> {
-  const redirect: typeof fetch = (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    return fetch(url.startsWith(service) && url.endsWith(EMPLOYEE) ? `${route.to}${url.slice(service.length)}` : url, init);
-  };
-  const clients = Array.from({ length: count }, () => new BankClient({ baseUrl: service, keyStore: new MemoryKeyStore(), fetch: redirect }));
-  for (let i = 0; i < count; i += 8) await Promise.all(clients.slice(i, i + 8).map((c) => c.login(ALICE.account, ALICE.pin, { deviceLabel: 'bench' })));
-  return clients;
+/** Device-bound sessions, each with a key of its own (bench/devices.ts). */
+async function boundSessions(base: string, count: number): Promise<BoundSession[]> {
+  const sessions: BoundSession[] = [];
+  for (let i = 0; i < count; i += 8) sessions.push(...await Promise.all(Array.from({ length: Math.min(8, count - i) }, () => boundLogin(base, ALICE))));
+  return sessions;
 }
+
+/** The nonce a proof needs now: the service answers it to any request with a DPoP header, here a login without one. */
+async function currentNonce(base: string, session: BoundSession): Promise<string> {
+  const url = `${base}/api/auth/login`;
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', dpop: session.device.proof('POST', url, '') }, body: '{}' });
+  await response.arrayBuffer();
+  const nonce = response.headers.get('dpop-nonce');
+  if (!nonce) throw new Error(`${url} answered ${response.status} without a DPoP-Nonce`);
+  return nonce;
+}
+
+/** One request's own headers and body, signed ahead. */
+interface Signed { headers: Record<string, string>; body?: string }
+
+/**
+ * Load whose every request carries a proof (and for a transfer, a signature)
+ * made before the load starts: the load generator signs nothing while the
+ * service is measured. Supply is sized from the last run of the same load
+ * (× 2.5, at least 2,000 a second); should a run outrun it, the surplus requests reuse proofs and are
+ * refused, which shows as errors, never as speed.
+ */
+function presigned(url: string, method: 'GET' | 'POST', named: string, sessions: BoundSession[], sign: (session: BoundSession, nonce: string) => Signed): (seconds: number) => Promise<Load> {
+  let lastRps = 4000;
+  return async (seconds) => {
+    const first = sessions[0];
+    if (!first) throw new Error('no sessions');
+    const nonce = await currentNonce(named, first);
+    const prepared = Array.from({ length: Math.ceil(2.5 * lastRps * seconds) + 100 }, (_, i) => sign(sessions[i % sessions.length] ?? first, nonce));
+    let next = 0;
+    const load = await autocannonLoad({
+      url, method,
+      requests: [{
+        setupRequest: (request) => {
+          const { headers, body } = prepared[next++ % prepared.length] ?? { headers: {} };
+          return { ...request, headers: { ...(request.headers as Record<string, string>), ...headers }, ...(body === undefined ? {} : { body }) };
+        },
+      }],
+    }, seconds);
+    if (next > prepared.length) console.log(`(${url}: ${next - prepared.length} requests beyond the ${prepared.length} signed ahead were refused as replays)`);
+    if (seconds > 1) lastRps = Math.max(2000, load.rps);
+    return load;
+  };
+}
+
+/**
+ * A device-bound GET of the employee, sent to `to`, its proofs naming the
+ * service at `named` (the floor checks proofs against the service's origin):
+ * the same sessions and the same kind of proofs, only the server differs.
+ */
+const boundRead = (to: string, named: string, sessions: BoundSession[]) => presigned(`${to}${EMPLOYEE}`, 'GET', named, sessions, (session, nonce) => ({
+  headers: { authorization: `DPoP ${session.token}`, dpop: session.device.proof('GET', `${named}${EMPLOYEE}`, nonce, session.token) },
+}));
+
+/** A signed transfer of `amount` from Alice to Bob, sent to `to` and named for `named` (the PIN too: step-up above STEP_UP_AMOUNT). */
+const signedTransfer = (to: string, named: string, sessions: BoundSession[], amount: string, pin?: string) =>
+  presigned(`${to}/api/transfers`, 'POST', named, sessions, (session, nonce) => {
+    const idempotencyKey = randomUUID();
+    const fields = { fromAccount: ALICE.account, toAccount: '200000001', amount };
+    return {
+      headers: {
+        'content-type': 'application/json', authorization: `DPoP ${session.token}`, 'idempotency-key': idempotencyKey,
+        dpop: session.device.proof('POST', `${named}/api/transfers`, nonce, session.token),
+        'transfer-signature': session.device.transferSignature({ ...fields, currency: 'EUR', idempotencyKey }),
+      },
+      body: JSON.stringify({ bankId: 'DEMOBANK1', ...fields, ...(pin ? { pin } : {}) }),
+    };
+  });
 
 function startBenchService(dbUrl: string, workers: number, env: Record<string, string> = {}): Promise<LocalService> {
   return startService({
@@ -319,42 +352,65 @@ async function startBaseline(dbUrl: string, env: Record<string, string>): Promis
   return { base, child };
 }
 
-async function comparisons(dbUrl: string): Promise<Comparison[]> {
-  const service = await startBenchService(dbUrl, 2);
+/** Step-up above this in the comparisons: the bench's signed transfers are 0.01, the stepped-up ones 0.06. */
+const BENCH_STEP_UP_AMOUNT = '0.05';
+/** What both sides are told about transfers, so their host calls are the same. */
+const TRANSFER_SETTINGS = { STEP_UP_AMOUNT: BENCH_STEP_UP_AMOUNT, TRANSFER_DAILY_COUNT: '1000000', TRANSFER_DAILY_AMOUNT: '9999999999.00' };
+
+/** Alice's current account, topped up so the transfers of every round find the money. */
+async function fund(dbUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    await client.query("UPDATE account SET balance = 1000000000.00 WHERE account_id = '100000001'");
+  } finally {
+    await client.end();
+  }
+}
+
+async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Comparison[]> {
+  const service = await startBenchService(dbUrl, 2, { STEP_UP_AMOUNT: BENCH_STEP_UP_AMOUNT });
   const baseline = await startBaseline(dbUrl, { EXPECTED_ORIGIN: service.base });
-  const floor = await startBaseline(dbUrl, { TOKEN_CHECK: 'node-crypto' });
+  const floor = await startBaseline(dbUrl, { CHECKS: 'node-crypto', EXPECTED_ORIGIN: service.base, ...TRANSFER_SETTINGS });
   const sink = await traceSink();
   const traced = await startBenchService(dbUrl, 2, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
   try {
-    const baselineBase = baseline.base;
+    await fund(dbUrl);
     const tokens = await bearerSessions(service.base, SESSIONS);
     const serviceTarget = { pid: service.child.pid!, workers: 2, metrics: service.metrics };
-    const baselineTarget = { pid: baseline.child.pid!, workers: 2 };
+    const floorTarget = { pid: floor.child.pid!, workers: 2 };
+    const baselineRow = (row: Row): Row => ({ ...row, hostCalls: 2, sessionWrites: 0 });
     const serviceRead = () => measure('service WORKERS=2: protected GET employee, bearer (PostgreSQL)', serviceTarget,
       (s) => autocannonLoad(withTokens(tokens, { url: `${service.base}${EMPLOYEE}` }), s));
-    const bearer = await paired('bearer', serviceRead,
-      async () => ({ ...await measure('baseline node:http+pg+jose, 2 processes: same work, bearer', baselineTarget,
-        (s) => autocannonLoad(withTokens(tokens, { url: `${baselineBase}${EMPLOYEE}` }), s)), hostCalls: 2, sessionWrites: 0 }));
-    const floorRun = await paired('bearer against the floor', serviceRead,
-      async () => ({ ...await measure('floor: the baseline checking the token over node:crypto as the service does', { pid: floor.child.pid!, workers: 2 },
-        (s) => autocannonLoad(withTokens(tokens, { url: `${floor.base}${EMPLOYEE}` }), s)), hostCalls: 2, sessionWrites: 0 }));
-    const route = { to: service.base };
-    const clients = await boundClients(service.base, SESSIONS, route);
-    const bound = await paired('device-bound (DPoP)',
-      () => {
-        route.to = service.base;
-        return measure('service WORKERS=2: protected GET employee, device-bound via the client kit', serviceTarget, (s) => clientLoad(clients, s));
-      },
-      async () => {
-        route.to = baselineBase;
-        return { ...await measure('baseline, 2 processes: same work and the same DPoP proof checks', baselineTarget, (s) => clientLoad(clients, s)), hostCalls: 2, sessionWrites: 0 };
-      });
+    const bearerPairs = only ? [] : [await paired('bearer', serviceRead,
+      async () => baselineRow(await measure('baseline node:http+pg+jose, 2 processes: same work, bearer', { pid: baseline.child.pid!, workers: 2 },
+        (s) => autocannonLoad(withTokens(tokens, { url: `${baseline.base}${EMPLOYEE}` }), s)))), await paired('bearer against the floor', serviceRead,
+      async () => baselineRow(await measure('floor node:http+pg+node:crypto, 2 processes: same work, bearer', floorTarget,
+        (s) => autocannonLoad(withTokens(tokens, { url: `${floor.base}${EMPLOYEE}` }), s))))];
+    // Device-bound: the same sessions and proofs for both; the proofs name the service's URL, which the floor checks against too.
+    const sessions = await boundSessions(service.base, SESSIONS);
+    const loadsAt = (to: string) => ({
+      read: boundRead(to, service.base, sessions),
+      transfer: signedTransfer(to, service.base, sessions, '0.01'),
+      stepUp: signedTransfer(to, service.base, sessions, '0.06', ALICE.pin),
+    });
+    const [atService, atFloor] = [loadsAt(service.base), loadsAt(floor.base)];
+    const bound = await paired('device-bound read against the floor',
+      () => measure('service WORKERS=2: protected GET employee, device-bound (a fresh DPoP proof per request)', serviceTarget, atService.read),
+      async () => baselineRow(await measure('floor, 2 processes: the same read and every DPoP check over node:crypto', floorTarget, atFloor.read)));
+    const transfers = await paired('signed transfer against the floor',
+      () => measure('service WORKERS=2: signed transfer (DPoP proof + transfer signature), below the step-up amount', serviceTarget, atService.transfer),
+      async () => ({ ...await measure('floor, 2 processes: the same checks and the same transfer procedure', floorTarget, atFloor.transfer), hostCalls: 2, sessionWrites: 0 }));
+    const stepUps = await paired('signed transfer with PIN step-up against the floor',
+      () => measure('service WORKERS=2: signed transfer with the PIN again (step-up, scrypt)', serviceTarget, atService.stepUp),
+      async () => ({ ...await measure('floor, 2 processes: the same, scrypt included', floorTarget, atFloor.stepUp), hostCalls: 2, sessionWrites: 0 }));
+    if (only) return [bound, transfers, stepUps];
     const tracedTokens = await bearerSessions(traced.base, SESSIONS);
     const tracing = await paired('tracing',
       () => measure('service WORKERS=2: protected GET employee, bearer, tracing on (OTLP to a local sink)',
         { pid: traced.child.pid!, workers: 2, metrics: traced.metrics }, (s) => autocannonLoad(withTokens(tracedTokens, { url: `${traced.base}${EMPLOYEE}` }), s)),
-      () => measure('service WORKERS=2: the same, tracing off', serviceTarget, (s) => autocannonLoad(withTokens(tokens, { url: `${service.base}${EMPLOYEE}` }), s)));
-    return [bearer, floorRun, bound, tracing];
+      () => serviceRead());
+    return [...bearerPairs, bound, transfers, stepUps, tracing];
   } finally {
     await stop(service.child);
     await stop(traced.child);
@@ -418,13 +474,13 @@ function print(rows: Row[]): void {
   }
 }
 
-async function main(): Promise<void> {
+async function main(only?: 'device-bound'): Promise<void> {
   console.log(`bench: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; `
     + `${SECONDS} s per scenario, ${CONNECTIONS} connections, the load generator on the same cores as the service`);
   const rows: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'api-bench-'));
   try {
-    rows.push(...await serviceScenarios(process.env.DB_URL ?? `pglite:${dir}/host`, process.env.DB_URL ? 'DB_URL' : 'embedded'));
+    if (!only) rows.push(...await serviceScenarios(process.env.DB_URL ?? `pglite:${dir}/host`, process.env.DB_URL ? 'DB_URL' : 'embedded'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -432,7 +488,7 @@ async function main(): Promise<void> {
   const compared: Comparison[] = [];
   if (database) {
     try {
-      compared.push(...await comparisons(database.url));
+      compared.push(...await comparisons(database.url, only));
     } finally {
       await database.drop();
     }
@@ -444,7 +500,7 @@ async function main(): Promise<void> {
     console.log(`${label}, first / second row, median of ${ROUNDS} paired rounds: ${(100 * ratio.rps).toFixed(0)}% of the requests/s, `
       + `p99 ${ratio.p99.toFixed(2)}×, API CPU per request ${ratio.apiCpu.toFixed(2)}×`);
   }
-  await printStartTimes();
+  if (!only) await printStartTimes();
 }
 
 async function printStartTimes(): Promise<void> {
@@ -452,8 +508,9 @@ async function printStartTimes(): Promise<void> {
   for (const line of await startTimes()) console.log(`- ${line}`);
 }
 
-// `npm run bench -- start`: the start times alone.
-(process.argv[2] === 'start' ? printStartTimes() : main()).catch((error: unknown) => {
+// `npm run bench -- start`: the start times alone; `-- device-bound`: the device-bound comparisons alone.
+const only = process.argv[2];
+(only === 'start' ? printStartTimes() : main(only === 'device-bound' ? only : undefined)).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
