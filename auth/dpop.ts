@@ -5,13 +5,13 @@
 // replay cache (auth/shared-state.ts). A refused proof is thrown as its 401,
 // with the nonce the next proof must carry.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { decodeProtectedHeader, errors } from 'jose';
 import type { ProblemError } from '../contract/problems.js';
+import { DeviceKeys, isDeviceAlgorithm, verifiedPayload, type DeviceAlgorithm, type DeviceKey } from './device-keys.js';
 import { derivedSecret } from './keyring.js';
-import { DPOP_ALGORITHMS, proofRefused } from './refusals.js';
+import { proofRefused } from './refusals.js';
 import type { ReplayCache } from './shared-state.js';
 
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 /** How far ahead of this instance's clock a device's may run. */
 const CLOCK_SKEW_SECONDS = 5;
 const MAX_JTI_LENGTH = 256;
@@ -30,8 +30,8 @@ export interface VerifiedProof {
   /** RFC 7638 SHA-256 thumbprint of the device key. */
   jkt: string;
   /** The device's public key, for checking what else it signed (a transfer). */
-  jwk: JWK;
-  algorithm: string;
+  key: DeviceKey;
+  algorithm: DeviceAlgorithm;
 }
 
 /** base64url(SHA-256(value)): the ath claim, and the form of every digest here. */
@@ -39,7 +39,9 @@ export const sha256Base64url = (value: string): string => createHash('sha256').u
 
 export class DpopVerifier {
   private readonly nonceKey: Buffer;
-  private readonly nonces = new Map<number, string>();
+  /** Each recent window's nonce, and its MAC for comparing in constant time: one HMAC per window, not per request. */
+  private readonly nonces = new Map<number, { nonce: string; mac: Buffer }>();
+  private readonly keys = new DeviceKeys();
 
   constructor(secret: string, private readonly windowSeconds: number, private readonly replays: ReplayCache) {
     this.nonceKey = derivedSecret(secret, 'dpop-nonce');
@@ -51,14 +53,18 @@ export class DpopVerifier {
 
   /** The nonce of `now`'s window: the same on every instance, useless once the next window has passed. */
   nonceFor(now: Date): string {
-    const window = this.windowAt(now);
-    let nonce = this.nonces.get(window);
-    if (!nonce) {
-      nonce = `${window}.${this.mac(window)}`;
+    return this.nonceOf(this.windowAt(now)).nonce;
+  }
+
+  private nonceOf(window: number): { nonce: string; mac: Buffer } {
+    let known = this.nonces.get(window);
+    if (!known) {
+      const mac = createHmac('sha256', this.nonceKey).update(String(window)).digest('base64url').slice(0, 22);
+      known = { nonce: `${window}.${mac}`, mac: Buffer.from(mac) };
       if (this.nonces.size > 4) this.nonces.clear();
-      this.nonces.set(window, nonce);
+      this.nonces.set(window, known);
     }
-    return nonce;
+    return known;
   }
 
   /**
@@ -68,16 +74,16 @@ export class DpopVerifier {
    */
   async verify(proof: string, target: ProofTarget): Promise<VerifiedProof> {
     const refuse = (reason: string) => this.refusal('invalid_dpop_proof', target.now, reason);
-    const header = this.header(proof, refuse);
+    const { jwk, alg } = this.header(proof, refuse);
+    let key: DeviceKey;
     let claims: Record<string, unknown>;
     try {
-      ({ payload: claims } = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS], currentDate: target.now, requiredClaims: ['jti', 'htm', 'htu', 'iat'],
-      }));
+      key = await this.keys.of(jwk, alg);
+      claims = verifiedPayload(proof, key, alg);
     } catch (error) {
-      throw refuse(error instanceof errors.JOSEError ? error.code : 'unreadable proof');
+      throw refuse(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unreadable proof');
     }
-    const { jti, htm, htu, iat, ath, nonce } = claims;
+    const { jti, htm, htu, iat, ath, nonce, exp, nbf } = claims;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw refuse('bad jti');
     if (htm !== target.method) throw refuse(`htm ${quoted(htm)} is not this request's method ${target.method}`);
     // The expected URL names the origin proofs are checked against (PUBLIC_ORIGIN): the usual misconfiguration.
@@ -88,15 +94,17 @@ export class DpopVerifier {
     if (typeof iat !== 'number') throw refuse('iat is not a number');
     if (iat > nowSeconds + CLOCK_SKEW_SECONDS) throw refuse(`iat is ${Math.round(iat - nowSeconds)} s ahead of the server's clock (${CLOCK_SKEW_SECONDS} s allowed)`);
     if (iat < nowSeconds - oldest) throw refuse(`iat is ${Math.round(nowSeconds - iat)} s old (${oldest} s allowed)`);
+    // RFC 9449 uses neither; a proof that carries them is held to them (RFC 7519 §4.1.4, §4.1.5).
+    if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSeconds)) throw refuse('exp is not in the future');
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + CLOCK_SKEW_SECONDS)) throw refuse('nbf is in the future');
     if (target.accessToken === undefined && ath !== undefined) throw refuse('ath names a token, and the request carries none');
     if (target.accessToken !== undefined && ath !== sha256Base64url(target.accessToken)) {
       throw refuse(ath === undefined ? 'ath is missing: the request carries a token' : 'ath does not name the token the request carries');
     }
     if (typeof nonce !== 'string') throw this.refusal('use_dpop_nonce', target.now, 'nonce missing');
     if (!this.validNonce(nonce, target.now)) throw this.refusal('use_dpop_nonce', target.now, `nonce ${quoted(nonce)} is not this window's or the previous one's`);
-    const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
-    await this.useOnce(jkt, jti, iat, target.now);
-    return { jkt, jwk: header.jwk, algorithm: header.alg };
+    await this.useOnce(key.jkt, jti, iat, target.now);
+    return { jkt: key.jkt, key, algorithm: alg };
   }
 
   /**
@@ -121,25 +129,20 @@ export class DpopVerifier {
     return proofRefused(code, this.nonceFor(now), reason);
   }
 
-  /** The protected header, refused early when it could never verify (private key material, no key, wrong type). */
-  private header(proof: string, refuse: (reason: string) => ProblemError): { jwk: JWK; alg: string } {
+  /** The protected header, refused early when it could never verify (wrong type, an algorithm not allowed, an extension). */
+  private header(proof: string, refuse: (reason: string) => ProblemError): { jwk: unknown; alg: DeviceAlgorithm } {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(proof);
     } catch {
       throw refuse('unreadable header');
     }
-    const { jwk, alg } = header;
+    const { alg } = header;
     if (header.typ !== 'dpop+jwt') throw refuse('typ is not dpop+jwt');
-    if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg)) throw refuse('algorithm not allowed');
-    if (!jwk || typeof jwk !== 'object' || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) {
-      throw refuse('jwk missing or holding private material');
-    }
-    return { jwk, alg };
-  }
-
-  private mac(window: number): string {
-    return createHmac('sha256', this.nonceKey).update(String(window)).digest('base64url').slice(0, 22);
+    if (!isDeviceAlgorithm(alg)) throw refuse(`algorithm ${quoted(alg)} not allowed`);
+    // RFC 7515 §4.1.11: an extension this verifier does not know refuses the JWS (it knows none).
+    if (header.crit !== undefined) throw refuse('crit names an extension this server does not support');
+    return { jwk: header.jwk, alg };
   }
 
   private validNonce(nonce: string, now: Date): boolean {
@@ -148,20 +151,19 @@ export class DpopVerifier {
     const window = Number(windowText);
     const current = this.windowAt(now);
     if (window !== current && window !== current - 1) return false;
-    const expected = Buffer.from(this.mac(window));
+    const expected = this.nonceOf(window).mac;
     const given = Buffer.from(mac);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
-
 }
 
-/** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */
 /** A client's value in a log line: JSON-quoted, at most 120 characters of it. */
 function quoted(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 }
 
+/** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */
 function sameTarget(htu: string, url: string): boolean {
   try {
     const claimed = new URL(htu);

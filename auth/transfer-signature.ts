@@ -4,10 +4,10 @@
 // signature is a compact JWS (typ transfer+jwt) checked with the key the
 // request's DPoP proof carried, already matched to the session's binding.
 import { createHash } from 'node:crypto';
-import { compactVerify, errors, importJWK, type JWK } from 'jose';
+import { decodeProtectedHeader, errors } from 'jose';
 import { cents } from '../contract/money.js';
 import { problem, ProblemError } from '../contract/problems.js';
-import { DPOP_ALGORITHMS } from './refusals.js';
+import { isDeviceAlgorithm, verifiedPayload, type DeviceKey } from './device-keys.js';
 
 /** How far the signing time may lie from this instance's clock (device clocks drift). */
 export const SIGNATURE_WINDOW_SECONDS = 300;
@@ -34,21 +34,21 @@ const refused = (reason: string): ProblemError => problem('invalid_signature', {
  * own fields: 403 signature_required without one, invalid_signature when any
  * field, the key or the time differs.
  */
-export async function checkTransferSignature(
-  jws: string | undefined, deviceKey: { jwk: JWK; algorithm: string }, transfer: SignedTransfer, now: Date,
-): Promise<CheckedSignature> {
+export function checkTransferSignature(
+  jws: string | undefined, deviceKey: DeviceKey, transfer: SignedTransfer, now: Date,
+): CheckedSignature {
   if (!jws) throw problem('signature_required');
   let claims: Record<string, unknown>;
   try {
-    const key = await importJWK(deviceKey.jwk, deviceKey.algorithm);
-    const { payload, protectedHeader } = await compactVerify(jws, key, { algorithms: [...DPOP_ALGORITHMS] });
-    if (protectedHeader.typ !== 'transfer+jwt') throw refused('typ is not transfer+jwt');
-    claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    const header = decodeProtectedHeader(jws);
+    if (header.typ !== 'transfer+jwt') throw refused('typ is not transfer+jwt');
+    if (!isDeviceAlgorithm(header.alg)) throw refused('algorithm not allowed');
+    if (header.crit !== undefined) throw refused('crit names an extension this server does not support');
+    claims = verifiedPayload(jws, deviceKey, header.alg);
   } catch (error) {
     if (error instanceof ProblemError) throw error;
     throw refused(error instanceof errors.JOSEError ? error.code : 'unreadable signature');
   }
-  if (!claims || typeof claims !== 'object') throw refused('payload is not an object');
   const { fromAccount, toAccount, amount, currency, idempotencyKey, iat } = claims;
   if (fromAccount !== transfer.fromAccount || toAccount !== transfer.toAccount) throw refused('accounts differ');
   const signedCents = cents(amount);

@@ -122,7 +122,7 @@ export function accountRoutes({ host, auth, transferPolicy }: RouteDeps): RouteS
       async handle({ body, headers, session, proof, context, now }) {
         const idempotencyKey = headers['Idempotency-Key'];
         // Possession: on a bound session the device signs the transfer itself (dynamic linking).
-        const signature = proof ? await checkTransferSignature(headers['Transfer-Signature'], proof, { ...body, idempotencyKey }, now) : null;
+        const signature = proof ? checkTransferSignature(headers['Transfer-Signature'], proof.key, { ...body, idempotencyKey }, now) : null;
         // Knowledge: above the step-up amount, the PIN again, checked by the host as at login.
         // Both are amounts already (the body's schema, the configuration), so neither is null.
         const stepUp = (cents(body.amount) ?? 0) > (cents(transferPolicy.stepUpAmount) ?? 0);

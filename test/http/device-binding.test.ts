@@ -9,10 +9,12 @@ import { expectProblem } from '../support/expect.js';
 import { tokenClaims } from '../support/jwt.js';
 import { createApp } from '../../app/app.js';
 import { createLogger } from '../../app/logger.js';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Host } from '../../db/host.js';
 
 const ALGS = 'algs="ES256 Ed25519 EdDSA"';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 function expectDpopError(response: Response, code: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token' | 'session_expired' | 'dpop_required'): void {
   expectProblem(response, 401, code);
@@ -115,6 +117,27 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
         const [, payload, signature] = proof.split('.');
         return `${Buffer.from(JSON.stringify({ alg: p.algorithm, typ: 'JWT', jwk: p.jwk })).toString('base64url')}.${payload}.${signature}`;
       })],
+      ['a proof whose exp has passed', (p, t, url) => p.proof({ method: 'GET', url, token, iat: t(), claims: { exp: t() - 1 } })],
+      ['a proof whose nbf is still to come', (p, t, url) => p.proof({ method: 'GET', url, token, iat: t(), claims: { nbf: t() + 60 } })],
+      ['a proof naming a critical extension (crit) the server does not know', (p, t, url) => p.signed(
+        { alg: p.algorithm, typ: 'dpop+jwt', jwk: p.jwk, crit: ['urn:example:bind'], 'urn:example:bind': true },
+        { htm: 'GET', htu: url, iat: t(), jti: randomUUID(), nonce: p.nonce, ath: sha256(token) },
+      )],
+      ['a proof whose claims are a JSON array', (p, _t, _url) => p.signed({ alg: p.algorithm, typ: 'dpop+jwt', jwk: p.jwk }, [])],
+      ['a proof whose signature is spelled otherwise (unused low bits set), though its bytes are the same', (p, t, url) =>
+        p.proof({ method: 'GET', url, token, iat: t() }).then((proof) => {
+          const last = proof.at(-1) ?? 'A';
+          const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+          // 64 bytes are 86 characters: the last carries 2 bits of the signature and 4 unused ones.
+          const respelled = alphabet[alphabet.indexOf(last) ^ 1] ?? last;
+          expect(Buffer.from(proof.split('.')[2] ?? '', 'base64url')).to.deep.equal(Buffer.from(`${proof.split('.')[2]?.slice(0, -1)}${respelled}`, 'base64url'));
+          return `${proof.slice(0, -1)}${respelled}`;
+        })],
+      ['a proof by an Ed25519 key under alg ES256', async (_p, t, url) => {
+        const other = await TestDevice.create('Ed25519');
+        other.nonce = phone.nonce;
+        return other.signed({ alg: 'ES256', typ: 'dpop+jwt', jwk: other.jwk }, { htm: 'GET', htu: url, iat: t(), jti: randomUUID(), nonce: phone.nonce, ath: sha256(token) });
+      }],
     ];
     for (const [what, make] of hostile) {
       it(`refuses ${what} with invalid_dpop_proof, at no host cost`, async () => {

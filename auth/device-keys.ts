@@ -1,0 +1,119 @@
+// Device keys: the public keys DPoP proofs carry (RFC 9449 §4.2), imported
+// into node:crypto once each and kept with their RFC 7638 thumbprint, and
+// compact JWS (proofs, transfer signatures) checked with them synchronously.
+//
+// Why not jose's jwtVerify(proof, EmbeddedJWK), as before: it imported the
+// key through WebCrypto and verified asynchronously on every request, and
+// the import alone was a fifth of a device-bound read's CPU (bench, issue
+// 25). jose still does what it does best here: decoding the protected
+// header, the thumbprint (once per key), and the error classes whose codes
+// the refusals log.
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, errors, type JWK } from 'jose';
+import { DPOP_ALGORITHMS } from './refusals.js';
+
+export type DeviceAlgorithm = (typeof DPOP_ALGORITHMS)[number];
+
+/** The key type and curve each algorithm needs (RFC 7518 §3.4, RFC 8037 §3.1, RFC 9864). */
+const KEY_TYPES: Record<DeviceAlgorithm, { kty: string; crv: string }> = {
+  ES256: { kty: 'EC', crv: 'P-256' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+/** Members a public JWK must not hold: any of them is private key material. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+/** ES256 signatures are r‖s (RFC 7518 §3.4), Ed25519 ones R‖S (RFC 8032 §5.1.6): 64 bytes either way. */
+const SIGNATURE_BYTES = 64;
+/** P-256 coordinates and Ed25519 public keys are 32 bytes, in base64url 43 characters. */
+const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
+/** Distinct keys kept; past it, the longest unused goes first (a stranger inventing keys only evicts). */
+const KEPT_KEYS = 10_000;
+
+export interface DeviceKey {
+  /** The public key as RFC 7638 names it: its required members only. */
+  readonly jwk: JWK;
+  /** RFC 7638 SHA-256 thumbprint: what a bound session's token names (cnf.jkt). */
+  readonly jkt: string;
+  readonly kty: 'EC' | 'OKP';
+  readonly key: KeyObject;
+}
+
+/** Whether `value` is one of the algorithms a device key may sign with. */
+export const isDeviceAlgorithm = (value: unknown): value is DeviceAlgorithm =>
+  typeof value === 'string' && (DPOP_ALGORITHMS as readonly string[]).includes(value);
+
+export class DeviceKeys {
+  private readonly kept = new Map<string, DeviceKey>();
+
+  /**
+   * The device key a proof's header carries for `algorithm`, imported the
+   * first time it is seen. Throws jose's JWKInvalid for anything but a public
+   * P-256 or Ed25519 key of the algorithm's type.
+   */
+  async of(jwk: unknown, algorithm: DeviceAlgorithm): Promise<DeviceKey> {
+    const members = publicMembers(jwk, algorithm);
+    const id = `${members.kty}.${members.x}.${members.y ?? ''}`;
+    const known = this.kept.get(id);
+    if (known) {
+      this.kept.delete(id); // re-inserted: the map's order is least recently used first
+      this.kept.set(id, known);
+      return known;
+    }
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
+    } catch {
+      throw new errors.JWKInvalid(`not a ${members.crv} public key`);
+    }
+    const deviceKey: DeviceKey = { jwk: members, jkt: await calculateJwkThumbprint(members, 'sha256'), kty: members.kty as 'EC' | 'OKP', key };
+    this.kept.set(id, deviceKey);
+    if (this.kept.size > KEPT_KEYS) {
+      const [oldest] = this.kept.keys();
+      if (oldest !== undefined) this.kept.delete(oldest);
+    }
+    return deviceKey;
+  }
+}
+
+/** The RFC 7638 members of a public key fit for `algorithm`, or JWKInvalid. */
+function publicMembers(jwk: unknown, algorithm: DeviceAlgorithm): JWK & { kty: string; crv: string; x: string; y?: string } {
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw new errors.JWKInvalid('jwk is not an object');
+  const given = jwk as Record<string, unknown>;
+  if (PRIVATE_JWK_MEMBERS.some((member) => member in given)) throw new errors.JWKInvalid('jwk holds private key material');
+  const { kty, crv } = KEY_TYPES[algorithm];
+  if (given.kty !== kty || given.crv !== crv) throw new errors.JWKInvalid(`${algorithm} needs a ${kty} key on ${crv}`);
+  const fits = (coordinate: unknown): coordinate is string => typeof coordinate === 'string' && COORDINATE.test(coordinate);
+  if (!fits(given.x) || (kty === 'EC' && !fits(given.y))) throw new errors.JWKInvalid('jwk lacks its 32-byte coordinates');
+  return kty === 'EC' ? { crv, kty, x: given.x, y: given.y as string } : { crv, kty, x: given.x };
+}
+
+/**
+ * The payload of the compact JWS `jws` (header already decoded and checked
+ * by the caller, `algorithm` its alg) when `key` signed it; else jose's
+ * JWSInvalid, JWSSignatureVerificationFailed or JWTInvalid.
+ */
+export function verifiedPayload(jws: string, key: DeviceKey, algorithm: DeviceAlgorithm): Record<string, unknown> {
+  const parts = jws.split('.');
+  if (parts.length !== 3) throw new errors.JWSInvalid('not a compact JWS');
+  const [header = '', payload = '', signature = ''] = parts;
+  if (KEY_TYPES[algorithm].kty !== key.kty) throw new errors.JOSEAlgNotAllowed(`${algorithm} does not fit a ${key.kty} key`);
+  const signatureBytes = Buffer.from(signature, 'base64url');
+  // The canonical encoding only: a character whose change leaves the bytes alike (its unused low bits) is still a change.
+  if (signatureBytes.length !== SIGNATURE_BYTES || signatureBytes.toString('base64url') !== signature) {
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+  const input = Buffer.from(`${header}.${payload}`);
+  const valid = key.kty === 'EC'
+    ? verify('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }, signatureBytes)
+    : verify(null, input, key.key, signatureBytes);
+  if (!valid) throw new errors.JWSSignatureVerificationFailed();
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw new errors.JWTInvalid('the payload is not JSON');
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new errors.JWTInvalid('the payload is not a JSON object');
+  return claims as Record<string, unknown>;
+}
