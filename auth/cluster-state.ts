@@ -2,6 +2,11 @@
 // process keeps the proofs they accepted and their login counts, and each
 // worker asks it over the cluster's IPC channel, so no worker serves a proof
 // another has seen. (Across machines, only Redis does that: auth/redis-state.ts.)
+//
+// The questions a worker has by the end of an event-loop turn go as one
+// message, and come back as one: under load a message carries several
+// proofs, so the channel's cost (a write, a read and a parse at each end)
+// is paid per batch, not per request.
 import cluster, { type Worker } from 'node:cluster';
 import { RateLimiterCluster, RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import {
@@ -11,10 +16,11 @@ import {
 
 const CHANNEL = 'host-session-api:proofs';
 
-interface ProofQuestion { channel: typeof CHANNEL; id: number; proof: ProofUse; now: number }
-interface ProofAnswer { channel: typeof CHANNEL; id: number; verdict: ProofVerdict }
+interface ProofQuestion { id: number; proof: ProofUse; now: number }
+interface Questions { channel: typeof CHANNEL; questions: ProofQuestion[] }
+interface Answers { channel: typeof CHANNEL; answers: { id: number; verdict: ProofVerdict }[] }
 
-const isOnChannel = (message: unknown): message is { channel: string; id: number } =>
+const isOnChannel = (message: unknown): boolean =>
   typeof message === 'object' && message !== null && (message as { channel?: unknown }).channel === CHANNEL;
 
 /** In the primary: answers every worker's questions from one memory, which began when the primary did. */
@@ -23,43 +29,59 @@ export function shareStateWithWorkers(startedAt: Date): void {
   const replays = new MemoryReplayCache(Math.floor(startedAt.getTime() / 1000));
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isOnChannel(message)) return;
-    const { id, proof, now } = message as ProofQuestion;
-    const answer: ProofAnswer = { channel: CHANNEL, id, verdict: replays.recordNow(proof, now) };
-    worker.send(answer);
+    const { questions } = message as Questions;
+    const answers: Answers = {
+      channel: CHANNEL,
+      answers: questions.map(({ id, proof, now }) => ({ id, verdict: replays.recordNow(proof, now) })),
+    };
+    worker.send(answers);
   });
 }
 
+interface Waiting { resolve: (verdict: ProofVerdict) => void; reject: (error: Error) => void }
+
 class ClusterReplayCache implements ReplayCache {
   private nextId = 0;
-  private readonly waiting = new Map<number, (verdict: ProofVerdict) => void>();
+  private readonly waiting = new Map<number, Waiting>();
+  /** Questions asked in this event-loop turn, sent together when it ends. */
+  private unsent: ProofQuestion[] = [];
 
   constructor(private readonly timeoutMs: number) {
     process.on('message', (message: unknown) => {
       if (!isOnChannel(message)) return;
-      const { id, verdict } = message as ProofAnswer;
-      this.waiting.get(id)?.(verdict);
+      for (const { id, verdict } of (message as Answers).answers) {
+        this.waiting.get(id)?.resolve(verdict);
+        this.waiting.delete(id);
+      }
     });
   }
 
   record(proof: ProofUse, now: Date): Promise<ProofVerdict> {
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new SharedStateUnavailable('the cluster primary'));
-      }, this.timeoutMs);
-      this.waiting.set(id, (verdict) => {
-        clearTimeout(timer);
-        this.waiting.delete(id);
-        resolve(verdict);
-      });
-      const question: ProofQuestion = { channel: CHANNEL, id, proof, now: now.getTime() };
-      if (!process.send?.(question)) {
-        clearTimeout(timer);
-        this.waiting.delete(id);
-        reject(new SharedStateUnavailable('the cluster primary'));
-      }
+      const id = this.nextId++;
+      this.waiting.set(id, { resolve, reject });
+      this.unsent.push({ id, proof, now: now.getTime() });
+      if (this.unsent.length === 1) setImmediate(() => this.send());
     });
+  }
+
+  /** One message for the turn's questions; those the primary has not answered within the timeout fail (503). */
+  private send(): void {
+    const questions = this.unsent;
+    this.unsent = [];
+    const fail = () => {
+      for (const { id } of questions) {
+        this.waiting.get(id)?.reject(new SharedStateUnavailable('the cluster primary'));
+        this.waiting.delete(id);
+      }
+    };
+    if (!process.send || !process.connected) {
+      fail();
+      return;
+    }
+    // false from send means a backlog, not a loss: the message still goes, and the timeout still bounds the wait.
+    process.send({ channel: CHANNEL, questions } satisfies Questions);
+    setTimeout(fail, this.timeoutMs).unref();
   }
 }
 

@@ -2,7 +2,7 @@
 // consistently (the session lives on the host); a dead worker is replaced;
 // without Redis the primary keeps the used DPoP proofs, so a proof one worker
 // accepted is refused by the other; one scrape of the metrics port shows
-// every worker's series. Needs a PostgreSQL server (PGlite is one process): a
+// every worker's series; a proof raced to both workers at once is served once. Needs a PostgreSQL server (PGlite is one process): a
 // database of its own on the one TEST_PG_ADMIN_URL names (CI has it;
 // elsewhere the suite says it skips).
 import { expect } from 'chai';
@@ -83,6 +83,11 @@ describe('WORKERS=2 (node cluster)', function () {
     const refusedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"') && l.includes('"status":401'))
       .map((l) => JSON.parse(l).pid as number));
     expect(refusedBy.size, 'both workers refused the replay').to.equal(2);
+    // The same fresh proof thirty times at once, on both workers (questions to the primary go in batches): served once.
+    const raced = { authorization: `DPoP ${boundToken}`, dpop: await prove('GET', '/api/accounts', boundToken) };
+    const race = await Promise.all(Array.from({ length: 30 }, () => fresh(`${base}/api/accounts`, raced)));
+    expect(race.filter((r) => r.status === 200), 'served once').to.have.length(1);
+    expect(race.filter((r) => r.status === 401 && JSON.parse(r.body).code === 'use_dpop_nonce')).to.have.length(29);
 
     const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const pids = new Set([...scrape.matchAll(/^http_request_duration_seconds_count\{[^}]*pid="(\d+)"[^}]*\} \d+/gm)].map((m) => Number(m[1])));
