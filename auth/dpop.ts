@@ -165,6 +165,7 @@ function quoted(value: unknown): string {
 
 /** RFC 9449 §4.3: htu matches without query and fragment, after URL normalisation (case, default port). */
 function sameTarget(htu: string, url: string): boolean {
+  if (htu === url) return true; // as a client writes it almost always: no parsing needed
   try {
     const claimed = new URL(htu);
     const actual = new URL(url);

@@ -263,13 +263,14 @@ const signedTransfer = (to: string, named: string, sessions: BoundSession[], amo
     };
   });
 
+/** The service as `npm start` runs it (compiled JavaScript, rebuilt first if a source changed), without npm in between. */
 function startBenchService(dbUrl: string, workers: number, env: Record<string, string> = {}): Promise<LocalService> {
   return startService({
     DB_URL: dbUrl, WORKERS: String(workers), ...SECRETS, NODE_ENV: 'development', DEMO_DATA: 'true',
     // Every feature on, as in production: access log lines at info (written to a pipe nobody reads).
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', LOGIN_RATE_PER_MINUTE: '100000', DB_POOL_SIZE: '10',
     TRANSFER_DAILY_COUNT: '1000000', TRANSFER_DAILY_AMOUNT: '9999999999.00', ...env,
-  });
+  }, ['scripts/start.mjs']);
 }
 
 async function serviceScenarios(dbUrl: string, label: string): Promise<Row[]> {
