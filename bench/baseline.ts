@@ -17,7 +17,9 @@
 // STEP_UP_AMOUNT, the session row, and the host's transfer procedure with the
 // service's arguments.
 //
-// Both read the session row and the employee row for GET /api/sample/employee/:empno.
+// Both read the session row (the service's statement) and check it is alive
+// and bound as the token says, then the employee row, for GET
+// /api/sample/employee/:empno.
 import cluster from 'node:cluster';
 import {
   createHash, createHmac, createPublicKey, hkdfSync, randomUUID, scrypt, timingSafeEqual, verify, type KeyObject,
@@ -26,6 +28,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import pg from 'pg';
 import { procedures } from '../db/procedures.js';
+import { statements, toDollarPlaceholders } from '../db/statements.js';
 
 const {
   DB_URL = '', JWT_SECRET = '', PIN_PEPPER = '', PIN_KDF_COST = '16384', PORT = '0', BASELINE_WORKERS = '1',
@@ -202,7 +205,16 @@ function pinDigest(account: string, pin: string): Promise<string> {
 }
 
 const CALL_TRANSFER = `CALL transfer(${[...procedures.transfer.in.map((_, i) => `$${i + 1}`), ...procedures.transfer.out.map(() => 'NULL')].join(', ')})`;
-const SESSION = 'SELECT customer_id, account_id, bank_id, device, jkt, session_hash, idle_expires_at FROM host_session WHERE session_id = $1';
+/** The service's own session read: the same row, for the same checks. */
+const SESSION = toDollarPlaceholders(statements.sessionRead.sql);
+
+/** The session row, when it is there, within both expiries and bound as the token says. */
+async function liveSession(pool: pg.Pool, claims: TokenClaims): Promise<Record<string, unknown> | null> {
+  const { rows: [session] } = await pool.query({ name: 'session', text: SESSION, values: [claims.sid] });
+  const now = Date.now();
+  if (!session || (session.jkt ?? undefined) !== claims.jkt) return null;
+  return (session.idle_expires_at as Date).getTime() > now && (session.absolute_expires_at as Date).getTime() > now ? session : null;
+}
 
 async function readBody(req: IncomingMessage): Promise<Record<string, string>> {
   const chunks: Buffer[] = [];
@@ -211,7 +223,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, string>> {
 }
 
 /** The floor's transfer: the signature by the proof's key, the step-up digest, the session row, the procedure. */
-async function transfer(req: IncomingMessage, res: ServerResponse, pool: pg.Pool, sid: string, device: DeviceKey | null): Promise<void> {
+async function transfer(req: IncomingMessage, res: ServerResponse, pool: pg.Pool, claims: TokenClaims, device: DeviceKey | null): Promise<void> {
   const body = await readBody(req);
   const idempotencyKey = String(req.headers['idempotency-key'] ?? '');
   let signed: Record<string, unknown> | null = null;
@@ -225,7 +237,7 @@ async function transfer(req: IncomingMessage, res: ServerResponse, pool: pg.Pool
     }
   }
   const stepUp = cents(body.amount ?? '') > cents(STEP_UP_AMOUNT);
-  const { rows: [session] } = await pool.query({ name: 'session', text: SESSION, values: [sid] });
+  const session = await liveSession(pool, claims);
   if (!session) { res.writeHead(401).end(); return; }
   const digest = stepUp ? await pinDigest(String(session.account_id), String(body.pin)) : null;
   const args: Record<string, unknown> = {
@@ -268,11 +280,10 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
       const device = claims.jkt ? await (floor ? checkProof : checkProofWithJose)(req, token, claims.jkt) : null;
       if (claims.jkt && !device) { res.writeHead(401).end(); return; }
       if (req.method === 'POST' && req.url === '/api/transfers') {
-        await transfer(req, res, pool, claims.sid, device);
+        await transfer(req, res, pool, claims, device);
         return;
       }
-      const session = await pool.query({ name: 'session', text: SESSION, values: [claims.sid] });
-      if (session.rowCount === 0) { res.writeHead(401).end(); return; }
+      if (!await liveSession(pool, claims)) { res.writeHead(401).end(); return; }
       const empno = (req.url ?? '').split('/').pop();
       const employee = await pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(employee.rows[0]));

@@ -406,11 +406,13 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
       () => measure('service WORKERS=2: signed transfer with the PIN again (step-up, scrypt)', serviceTarget, atService.stepUp),
       async () => ({ ...await measure('floor, 2 processes: the same, scrypt included', floorTarget, atFloor.stepUp), hostCalls: 2, sessionWrites: 0 }));
     if (only) return [bound, transfers, stepUps];
-    const tracedTokens = await bearerSessions(traced.base, SESSIONS);
+    // Fresh sessions for both: the first ones have idled out while the device-bound pairs ran.
+    const [tracedTokens, untracedTokens] = [await bearerSessions(traced.base, SESSIONS), await bearerSessions(service.base, SESSIONS)];
     const tracing = await paired('tracing',
       () => measure('service WORKERS=2: protected GET employee, bearer, tracing on (OTLP to a local sink)',
         { pid: traced.child.pid!, workers: 2, metrics: traced.metrics }, (s) => autocannonLoad(withTokens(tracedTokens, { url: `${traced.base}${EMPLOYEE}` }), s)),
-      () => serviceRead());
+      () => measure('service WORKERS=2: the same, tracing off', serviceTarget,
+        (s) => autocannonLoad(withTokens(untracedTokens, { url: `${service.base}${EMPLOYEE}` }), s)));
     return [...bearerPairs, bound, transfers, stepUps, tracing];
   } finally {
     await stop(service.child);
