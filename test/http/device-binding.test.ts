@@ -278,6 +278,19 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
       });
     }
 
+    it('refuses a signature naming a critical extension (crit) the server does not know, and one spelled otherwise with the same bytes', async () => {
+      const signedFields = fields();
+      const withCrit = await phone.signed({ alg: phone.algorithm, typ: 'transfer+jwt', crit: ['urn:example:bind'], 'urn:example:bind': true },
+        { ...signedFields, iat: iat() });
+      expectProblem(await transfer(withCrit, signedFields), 403, 'invalid_signature');
+      const genuine = await phone.signTransfer(signedFields, iat());
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = `${genuine.slice(0, -1)}${alphabet[alphabet.indexOf(genuine.at(-1) ?? 'A') ^ 1]}`;
+      expectProblem(await transfer(respelled, signedFields), 403, 'invalid_signature');
+      expect(await hostRows("SELECT * FROM audit_log WHERE event = 'transfer' AND outcome = 'ok'")).to.deep.equal([]);
+      expect((await transfer(genuine, signedFields)).status, 'the genuine one is booked').to.equal(201);
+    });
+
     it('refuses a signature bound to another idempotency key (a replay under a new key)', async () => {
       const signedFields = fields();
       const signature = await phone.signTransfer(signedFields, iat());
