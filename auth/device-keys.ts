@@ -6,10 +6,9 @@
 // key through WebCrypto and verified asynchronously on every request, and
 // the import alone was a fifth of a device-bound read's CPU (bench, issue
 // 25). jose still does what it does best here: decoding the protected
-// header, the thumbprint (once per key), and the error classes whose codes
-// the refusals log.
-import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, errors, type JWK } from 'jose';
+// header, and the error classes whose codes the refusals log.
+import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { errors, type JWK } from 'jose';
 import { DPOP_ALGORITHMS } from './refusals.js';
 
 export type DeviceAlgorithm = (typeof DPOP_ALGORITHMS)[number];
@@ -51,7 +50,7 @@ export class DeviceKeys {
    * first time it is seen. Throws jose's JWKInvalid for anything but a public
    * P-256 or Ed25519 key of the algorithm's type.
    */
-  async of(jwk: unknown, algorithm: DeviceAlgorithm): Promise<DeviceKey> {
+  of(jwk: unknown, algorithm: DeviceAlgorithm): DeviceKey {
     const members = publicMembers(jwk, algorithm);
     const id = `${members.kty}.${members.x}.${members.y ?? ''}`;
     const known = this.kept.get(id);
@@ -66,7 +65,9 @@ export class DeviceKeys {
     } catch {
       throw new errors.JWKInvalid(`not a ${members.crv} public key`);
     }
-    const deviceKey: DeviceKey = { jwk: members, jkt: await calculateJwkThumbprint(members, 'sha256'), kty: members.kty as 'EC' | 'OKP', key };
+    // RFC 7638 §3: the required members in lexicographic order, no whitespace; `members` is built in that order.
+    const jkt = createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+    const deviceKey: DeviceKey = { jwk: members, jkt, kty: members.kty as 'EC' | 'OKP', key };
     this.kept.set(id, deviceKey);
     if (this.kept.size > KEPT_KEYS) {
       const [oldest] = this.kept.keys();

@@ -78,7 +78,7 @@ export class DpopVerifier {
     let key: DeviceKey;
     let claims: Record<string, unknown>;
     try {
-      key = await this.keys.of(jwk, alg);
+      key = this.keys.of(jwk, alg);
       claims = verifiedPayload(proof, key, alg);
     } catch (error) {
       throw refuse(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unreadable proof');
