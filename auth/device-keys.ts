@@ -8,7 +8,7 @@
 // 25). jose still does what it does best here: decoding the protected
 // header, and the error classes whose codes the refusals log.
 import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { errors, type JWK } from 'jose';
+import { decodeProtectedHeader, errors, type JWK } from 'jose';
 import { DPOP_ALGORITHMS } from './refusals.js';
 
 export type DeviceAlgorithm = (typeof DPOP_ALGORITHMS)[number];
@@ -90,8 +90,28 @@ function publicMembers(jwk: unknown, algorithm: DeviceAlgorithm): JWK & { kty: s
 }
 
 /**
- * The payload of the compact JWS `jws` (header already decoded and checked
- * by the caller, `algorithm` its alg) when `key` signed it; else jose's
+ * The protected header of a device's compact JWS of type `typ` (a DPoP proof
+ * or a transfer signature): its alg, one a device key may use, and the jwk
+ * it may carry. Refused early when it could never verify: jose's JWSInvalid
+ * for another typ or a crit extension (RFC 7515 §4.1.11: this verifier knows
+ * none), JOSEAlgNotAllowed for another alg.
+ */
+export function deviceJwsHeader(jws: string, typ: 'dpop+jwt' | 'transfer+jwt'): { alg: DeviceAlgorithm; jwk: unknown } {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch {
+    throw new errors.JWSInvalid('unreadable header');
+  }
+  if (header.typ !== typ) throw new errors.JWSInvalid(`typ is not ${typ}`);
+  if (!isDeviceAlgorithm(header.alg)) throw new errors.JOSEAlgNotAllowed(`alg is none of ${DPOP_ALGORITHMS.join(', ')}`);
+  if (header.crit !== undefined) throw new errors.JWSInvalid('crit names an extension this server does not support');
+  return { alg: header.alg, jwk: header.jwk };
+}
+
+/**
+ * The payload of the compact JWS `jws` (its header checked by
+ * deviceJwsHeader, `algorithm` its alg) when `key` signed it; else jose's
  * JWSInvalid, JWSSignatureVerificationFailed or JWTInvalid.
  */
 export function verifiedPayload(jws: string, key: DeviceKey, algorithm: DeviceAlgorithm): Record<string, unknown> {

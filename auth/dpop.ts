@@ -5,9 +5,9 @@
 // replay cache (auth/shared-state.ts). A refused proof is thrown as its 401,
 // with the nonce the next proof must carry.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { decodeProtectedHeader, errors } from 'jose';
+import { errors } from 'jose';
 import type { ProblemError } from '../contract/problems.js';
-import { DeviceKeys, isDeviceAlgorithm, verifiedPayload, type DeviceAlgorithm, type DeviceKey } from './device-keys.js';
+import { DeviceKeys, deviceJwsHeader, verifiedPayload, type DeviceAlgorithm, type DeviceKey } from './device-keys.js';
 import { derivedSecret } from './keyring.js';
 import { proofRefused } from './refusals.js';
 import type { ReplayCache } from './shared-state.js';
@@ -74,10 +74,12 @@ export class DpopVerifier {
    */
   async verify(proof: string, target: ProofTarget): Promise<VerifiedProof> {
     const refuse = (reason: string) => this.refusal('invalid_dpop_proof', target.now, reason);
-    const { jwk, alg } = this.header(proof, refuse);
+    let alg: DeviceAlgorithm;
     let key: DeviceKey;
     let claims: Record<string, unknown>;
     try {
+      let jwk: unknown;
+      ({ alg, jwk } = deviceJwsHeader(proof, 'dpop+jwt'));
       key = this.keys.of(jwk, alg);
       claims = verifiedPayload(proof, key, alg);
     } catch (error) {
@@ -127,22 +129,6 @@ export class DpopVerifier {
   /** A 401 for this proof, carrying the nonce of `now`'s window. */
   refusal(code: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'dpop_required', now: Date, reason: string): ProblemError {
     return proofRefused(code, this.nonceFor(now), reason);
-  }
-
-  /** The protected header, refused early when it could never verify (wrong type, an algorithm not allowed, an extension). */
-  private header(proof: string, refuse: (reason: string) => ProblemError): { jwk: unknown; alg: DeviceAlgorithm } {
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    try {
-      header = decodeProtectedHeader(proof);
-    } catch {
-      throw refuse('unreadable header');
-    }
-    const { alg } = header;
-    if (header.typ !== 'dpop+jwt') throw refuse('typ is not dpop+jwt');
-    if (!isDeviceAlgorithm(alg)) throw refuse(`algorithm ${quoted(alg)} not allowed`);
-    // RFC 7515 §4.1.11: an extension this verifier does not know refuses the JWS (it knows none).
-    if (header.crit !== undefined) throw refuse('crit names an extension this server does not support');
-    return { jwk: header.jwk, alg };
   }
 
   private validNonce(nonce: string, now: Date): boolean {

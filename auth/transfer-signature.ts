@@ -4,10 +4,10 @@
 // signature is a compact JWS (typ transfer+jwt) checked with the key the
 // request's DPoP proof carried, already matched to the session's binding.
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, errors } from 'jose';
+import { errors } from 'jose';
 import { cents } from '../contract/money.js';
 import { problem, ProblemError } from '../contract/problems.js';
-import { isDeviceAlgorithm, verifiedPayload, type DeviceKey } from './device-keys.js';
+import { deviceJwsHeader, verifiedPayload, type DeviceKey } from './device-keys.js';
 
 /** How far the signing time may lie from this instance's clock (device clocks drift). */
 export const SIGNATURE_WINDOW_SECONDS = 300;
@@ -40,14 +40,9 @@ export function checkTransferSignature(
   if (!jws) throw problem('signature_required');
   let claims: Record<string, unknown>;
   try {
-    const header = decodeProtectedHeader(jws);
-    if (header.typ !== 'transfer+jwt') throw refused('typ is not transfer+jwt');
-    if (!isDeviceAlgorithm(header.alg)) throw refused('algorithm not allowed');
-    if (header.crit !== undefined) throw refused('crit names an extension this server does not support');
-    claims = verifiedPayload(jws, deviceKey, header.alg);
+    claims = verifiedPayload(jws, deviceKey, deviceJwsHeader(jws, 'transfer+jwt').alg);
   } catch (error) {
-    if (error instanceof ProblemError) throw error;
-    throw refused(error instanceof errors.JOSEError ? error.code : 'unreadable signature');
+    throw refused(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unreadable signature');
   }
   const { fromAccount, toAccount, amount, currency, idempotencyKey, iat } = claims;
   if (fromAccount !== transfer.fromAccount || toAccount !== transfer.toAccount) throw refused('accounts differ');
