@@ -60,3 +60,15 @@ export class TestDevice {
       .sign(this.privateKey);
   }
 }
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The JWS with its signature's last character spelled otherwise, its bytes
+ * the same: 64 bytes are 86 characters, the last carrying 2 bits of the
+ * signature and 4 unused ones, of which this sets the lowest.
+ */
+export function respelled(jws: string): string {
+  const last = jws.at(-1) ?? 'A';
+  return `${jws.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(last) ^ 1] ?? last}`;
+}
