@@ -28,7 +28,7 @@ describe('start-up messages', function () {
   it('a port in use names the API listener and PORT', async () => {
     const taken = await takenPort();
     try {
-      const starting = start(testConfig({ PORT: String(taken.port), METRICS_PORT: 'off', DB_URL: 'pglite:memory' }), { host: await sharedHost(), logger: createLogger('silent'), purge: false });
+      const starting = start(testConfig({ PORT: String(taken.port), METRICS_PORT: 'off' }), { host: await sharedHost(), logger: createLogger('silent'), purge: false });
       await expectRejection(starting, `the API cannot listen on 127.0.0.1:${taken.port}: the port is in use (another instance?); set PORT to another port`);
     } finally {
       taken.server.close();
@@ -38,7 +38,7 @@ describe('start-up messages', function () {
   it('a metrics port in use names the metrics listener, METRICS_PORT and how to turn it off', async () => {
     const taken = await takenPort();
     try {
-      const starting = start(testConfig({ PORT: '0', METRICS_PORT: String(taken.port), DB_URL: 'pglite:memory' }), { host: await sharedHost(), logger: createLogger('silent'), purge: false });
+      const starting = start(testConfig({ PORT: '0', METRICS_PORT: String(taken.port) }), { host: await sharedHost(), logger: createLogger('silent'), purge: false });
       await expectRejection(starting,
         `the metrics listener cannot listen on 127.0.0.1:${taken.port}: the port is in use (another instance?); set METRICS_PORT to another port, or METRICS_PORT=off for none`);
     } finally {

@@ -54,8 +54,11 @@ export interface TestApp {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  // Demo data comes from resetHost (digests made with the test secret), never from start-up.
-  return loadConfig({ NODE_ENV: 'test', PIN_KDF_COST: String(TEST_KDF_COST), LOGIN_RATE_PER_MINUTE: '1000', METRICS_PORT: '0', DEMO_DATA: 'false', ...env });
+  // Demo data comes from resetHost (digests made with the test secret), never from start-up. The host is
+  // handed in, never opened from DB_URL; in memory, DB_URL keeps development's secrets out of ./data.
+  return loadConfig({
+    NODE_ENV: 'test', DB_URL: 'pglite:memory', PIN_KDF_COST: String(TEST_KDF_COST), LOGIN_RATE_PER_MINUTE: '1000', METRICS_PORT: '0', DEMO_DATA: 'false', ...env,
+  });
 }
 
 export async function request<T = any>(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
