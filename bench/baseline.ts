@@ -20,13 +20,23 @@
 // Both read the session row (the service's statement) and check it is alive
 // and bound as the token says, then the employee row, for GET
 // /api/sample/employee/:empno.
+//
+// FRAMEWORK=koa (the floor's reads only): the same checks and statements as a
+// route of the product owner's framework: Koa, @koa/router, koa-helmet with
+// the service's policy, the path parameter checked by a yup schema. What it
+// loses against the plain floor is what those dependencies cost, which no
+// change inside the service can win back.
 import cluster from 'node:cluster';
 import {
   createHash, createHmac, createPublicKey, hkdfSync, randomUUID, scrypt, timingSafeEqual, verify, type KeyObject,
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+import Router from '@koa/router';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
 import pg from 'pg';
+import { object, string } from 'yup';
 import { procedures } from '../db/procedures.js';
 import { statements, toDollarPlaceholders } from '../db/statements.js';
 
@@ -36,6 +46,7 @@ const {
   /** The origin proofs name (the service's, when the bench sends the service's clients here). */
   EXPECTED_ORIGIN = '',
   CHECKS = 'jose',
+  FRAMEWORK = 'node:http',
 } = process.env;
 
 const hkdf = (secret: string, info: string, salt = 'host-session-api') => Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
@@ -269,8 +280,17 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
   });
 } else {
   const pool = new pg.Pool({ connectionString: DB_URL, max: 10 });
+  const server = createServer(FRAMEWORK === 'koa' ? koaFloor(pool) : plain(pool));
+  server.listen(Number(PORT), '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ listening: (server.address() as { port: number }).port })}\n`));
+  process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
+}
+
+const readEmployee = (pool: pg.Pool, empno: string | undefined) => pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
+
+/** node:http alone: the baseline (CHECKS=jose) or the floor. */
+function plain(pool: pg.Pool): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const floor = CHECKS === 'node-crypto';
-  const server = createServer(async (req, res) => {
+  return async (req, res) => {
     // As the service: a client speaking DPoP always gets the current nonce.
     if (req.headers.dpop) res.setHeader('DPoP-Nonce', nonceOf(windowNow()));
     try {
@@ -284,13 +304,35 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
         return;
       }
       if (!await liveSession(pool, claims)) { res.writeHead(401).end(); return; }
-      const empno = (req.url ?? '').split('/').pop();
-      const employee = await pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
+      const employee = await readEmployee(pool, (req.url ?? '').split('/').pop());
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(employee.rows[0]));
     } catch {
       res.writeHead(401).end();
     }
+  };
+}
+
+/** The floor's read as a Koa route: the named framework's cost and nothing of the service's own. */
+function koaFloor(pool: pg.Pool): ReturnType<Koa['callback']> {
+  const app = new Koa();
+  app.use(helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    strictTransportSecurity: false,
+  }));
+  const params = object({ empno: string().matches(/^[A-Za-z0-9]{6}$/).required() });
+  const router = new Router();
+  router.get('/api/sample/employee/:empno', async (ctx) => {
+    if (ctx.get('DPoP')) ctx.set('DPoP-Nonce', nonceOf(windowNow()));
+    const [scheme = '', token = ''] = ctx.get('Authorization').split(' ');
+    const claims = checkToken(token);
+    const device = claims?.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
+    if (!claims || scheme !== (claims.jkt ? 'DPoP' : 'Bearer') || (claims.jkt && !device) || !await liveSession(pool, claims)) {
+      ctx.status = 401;
+      return;
+    }
+    const { empno } = params.validateSync(ctx.params);
+    ctx.body = (await readEmployee(pool, empno)).rows[0];
   });
-  server.listen(Number(PORT), '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ listening: (server.address() as { port: number }).port })}\n`));
-  process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
+  app.use(router.routes());
+  return app.callback();
 }

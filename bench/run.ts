@@ -9,8 +9,10 @@
 // node:crypto) for bearer tokens, device-bound reads and signed transfers
 // (every request a fresh DPoP proof, signed before the load starts),
 // alternated over BENCH_ROUNDS rounds (the tables show each side's median run,
-// the closing lines the median of the per-round ratios); the same read with
-// tracing on; and how
+// the closing lines the median of the per-round ratios); the device-bound read
+// also beside the floor's read as a Koa route (what the named framework costs),
+// and at one request rate for both sides (host CPU per request at equal load);
+// the same read with tracing on; and how
 // long `npm start` and `npm run dev` take to be ready with one core busy
 // (`npm run bench -- start` measures only that).
 import autocannon, { type Result } from 'autocannon';
@@ -116,9 +118,12 @@ async function counters(metrics: string, workers: number): Promise<Record<string
   return sums;
 }
 
-function autocannonLoad(options: autocannon.Options, seconds: number): Promise<Load> {
+/** Drives a server for `seconds`: as fast as it answers, or at `rate` requests per second in all. */
+type Driver = (seconds: number, rate?: number) => Promise<Load>;
+
+function autocannonLoad(options: autocannon.Options, seconds: number, rate?: number): Promise<Load> {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, duration: seconds, ...options }, (error, result: Result) => (error ? reject(error) : resolve({
+    autocannon({ connections: CONNECTIONS, duration: seconds, ...options, ...(rate ? { overallRate: rate } : {}) }, (error, result: Result) => (error ? reject(error) : resolve({
       requests: result.requests.total, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99,
       errors: result.errors + result.timeouts + result.non2xx,
     })));
@@ -136,13 +141,13 @@ interface Target {
 const isPostgres = (_pid: number, command: string) => command === 'postgres';
 const settle = () => new Promise((r) => setTimeout(r, 1500)); // requests in flight at a cut-off finish
 
-async function measure(name: string, target: Target, load: (seconds: number) => Promise<Load>): Promise<Row> {
-  await load(1); // warm-up: JIT, prepared statements, pool
+async function measure(name: string, target: Target, load: Driver, rate?: number): Promise<Row> {
+  await load(1, rate); // warm-up: JIT, prepared statements, pool
   await settle();
   const family = familyOf(target.pid);
   const before = target.metrics ? await counters(target.metrics, target.workers) : {};
   const [apiBefore, hostBefore] = [cpuSeconds((pid) => family.has(pid)), cpuSeconds(isPostgres)];
-  const result = await load(SECONDS);
+  const result = await load(SECONDS, rate);
   const [apiAfter, hostAfter] = [cpuSeconds((pid) => family.has(pid)), cpuSeconds(isPostgres)];
   const [apiSeconds, hostSeconds] = [cpuBetween(apiBefore, apiAfter), cpuBetween(hostBefore, hostAfter)];
   await settle();
@@ -213,16 +218,17 @@ interface Signed { headers: Record<string, string>; body?: string }
  * Load whose every request carries a proof (and for a transfer, a signature)
  * made before the load starts: the load generator signs nothing while the
  * service is measured. Supply is sized from the last run of the same load
- * (× 2.5, at least 2,000 a second); should a run outrun it, the surplus requests reuse proofs and are
- * refused, which shows as errors, never as speed.
+ * (× 2.5, at least 2,000 a second), or from the rate asked; should a run outrun it, the surplus
+ * requests reuse proofs and are refused, which shows as errors, never as speed.
  */
-function presigned(url: string, method: 'GET' | 'POST', named: string, sessions: BoundSession[], sign: (session: BoundSession, nonce: string) => Signed): (seconds: number) => Promise<Load> {
+function presigned(url: string, method: 'GET' | 'POST', named: string, sessions: BoundSession[], sign: (session: BoundSession, nonce: string) => Signed): Driver {
   let lastRps = 4000;
-  return async (seconds) => {
+  return async (seconds, rate) => {
     const first = sessions[0];
     if (!first) throw new Error('no sessions');
     const nonce = await currentNonce(named, first);
-    const prepared = Array.from({ length: Math.ceil(2.5 * lastRps * seconds) + 100 }, (_, i) => sign(sessions[i % sessions.length] ?? first, nonce));
+    const supply = rate ? 1.5 * rate * seconds : 2.5 * lastRps * seconds;
+    const prepared = Array.from({ length: Math.ceil(supply) + 100 }, (_, i) => sign(sessions[i % sessions.length] ?? first, nonce));
     let next = 0;
     const load = await autocannonLoad({
       url, method,
@@ -232,9 +238,9 @@ function presigned(url: string, method: 'GET' | 'POST', named: string, sessions:
           return { ...request, headers: { ...(request.headers as Record<string, string>), ...headers }, ...(body === undefined ? {} : { body }) };
         },
       }],
-    }, seconds);
+    }, seconds, rate);
     if (next > prepared.length) console.log(`(${url}: ${next - prepared.length} requests beyond the ${prepared.length} signed ahead were refused as replays)`);
-    if (seconds > 1) lastRps = Math.max(2000, load.rps);
+    if (seconds > 1 && !rate) lastRps = Math.max(2000, load.rps);
     return load;
   };
 }
@@ -310,27 +316,36 @@ function middle(values: number[]): number {
 
 interface Comparison {
   label: string;
+  /** The median runs to print in the table (a side shared with an earlier comparison is printed there). */
   rows: Row[];
-  ratio: { rps: number; p99: number; apiCpu: number };
+  ratio: { rps: number; p99: number; apiCpu: number; hostCpu: number };
 }
 
-/** Alternates the two, so drifts in the machine's speed touch both alike; reports the median of the per-round ratios. */
-async function paired(label: string, service: () => Promise<Row>, baseline: () => Promise<Row>): Promise<Comparison> {
-  const runs: { service: Row[]; baseline: Row[] } = { service: [], baseline: [] };
+/** Runs the sides in turn, round after round, so drifts in the machine's speed touch all alike: each side's runs. */
+async function alternated(sides: (() => Promise<Row>)[]): Promise<Row[][]> {
+  const runs: Row[][] = sides.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    runs.service.push(await service());
-    runs.baseline.push(await baseline());
+    for (const [i, side] of sides.entries()) runs[i]?.push(await side());
   }
-  const pairs = runs.service.flatMap((s, i) => {
-    const b = runs.baseline[i];
-    return b ? [{ rps: s.rps / b.rps, p99: s.p99 / b.p99, apiCpu: (s.apiCpuUs ?? NaN) / (b.apiCpuUs ?? NaN) }] : [];
+  return runs;
+}
+
+/** The first side against the second: the median of the per-round ratios. */
+function compare(label: string, first: Row[], second: Row[], rows: Row[] = [median(first), median(second)]): Comparison {
+  const pairs = first.flatMap((s, i) => {
+    const b = second[i];
+    const per = (n: number | undefined, d: number | undefined) => (n ?? NaN) / (d ?? NaN);
+    return b ? [{ rps: s.rps / b.rps, p99: s.p99 / b.p99, apiCpu: per(s.apiCpuUs, b.apiCpuUs), hostCpu: per(s.hostCpuUs, b.hostCpuUs) }] : [];
   });
-  console.log(`${label}: rounds (req/s) service ${runs.service.map((r) => r.rps).join(', ')}; baseline ${runs.baseline.map((r) => r.rps).join(', ')}`);
-  console.log(`${label}: per round, service / baseline: ${pairs.map((p) => `${(100 * p.rps).toFixed(0)}% p99 ${p.p99.toFixed(2)}×`).join('; ')}`);
-  return {
-    label, rows: [median(runs.service), median(runs.baseline)],
-    ratio: { rps: middle(pairs.map((p) => p.rps)), p99: middle(pairs.map((p) => p.p99)), apiCpu: middle(pairs.map((p) => p.apiCpu)) },
-  };
+  console.log(`${label}: rounds (req/s) first ${first.map((r) => r.rps).join(', ')}; second ${second.map((r) => r.rps).join(', ')}`);
+  console.log(`${label}: per round, first / second: ${pairs.map((p) => `${(100 * p.rps).toFixed(0)}% p99 ${p.p99.toFixed(2)}× host CPU ${p.hostCpu.toFixed(2)}×`).join('; ')}`);
+  const mid = (key: keyof (typeof pairs)[number]) => middle(pairs.map((p) => p[key]));
+  return { label, rows, ratio: { rps: mid('rps'), p99: mid('p99'), apiCpu: mid('apiCpu'), hostCpu: mid('hostCpu') } };
+}
+
+async function paired(label: string, service: () => Promise<Row>, baseline: () => Promise<Row>): Promise<Comparison> {
+  const [first = [], second = []] = await alternated([service, baseline]);
+  return compare(label, first, second);
 }
 
 /** An OTLP/HTTP endpoint that takes every export and keeps nothing: the cost of tracing without a collector's. */
@@ -373,6 +388,7 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
   const service = await startBenchService(dbUrl, 2, { STEP_UP_AMOUNT: BENCH_STEP_UP_AMOUNT });
   const baseline = await startBaseline(dbUrl, { EXPECTED_ORIGIN: service.base });
   const floor = await startBaseline(dbUrl, { CHECKS: 'node-crypto', EXPECTED_ORIGIN: service.base, ...TRANSFER_SETTINGS });
+  const koaFloor = await startBaseline(dbUrl, { CHECKS: 'node-crypto', FRAMEWORK: 'koa', EXPECTED_ORIGIN: service.base });
   const sink = await traceSink();
   const traced = await startBenchService(dbUrl, 2, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
   try {
@@ -396,16 +412,28 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
       stepUp: signedTransfer(to, service.base, sessions, '0.06', ALICE.pin),
     });
     const [atService, atFloor] = [loadsAt(service.base), loadsAt(floor.base)];
-    const bound = await paired('device-bound read against the floor',
-      () => measure('service WORKERS=2: protected GET employee, device-bound (a fresh DPoP proof per request)', serviceTarget, atService.read),
-      async () => baselineRow(await measure('floor, 2 processes: the same read and every DPoP check over node:crypto', floorTarget, atFloor.read)));
+    const serviceBound = (rate?: number) => measure(`service WORKERS=2: protected GET employee, device-bound (a fresh DPoP proof per request)${rate ? `, at ${rate} req/s` : ''}`,
+      serviceTarget, atService.read, rate);
+    const floorBound = async (rate?: number) => baselineRow(await measure(`floor, 2 processes: the same read and every DPoP check over node:crypto${rate ? `, at ${rate} req/s` : ''}`,
+      floorTarget, atFloor.read, rate));
+    const koaBound = async () => baselineRow(await measure('the floor\'s read as a Koa route (Koa, @koa/router, koa-helmet, yup), 2 processes',
+      { pid: koaFloor.child.pid!, workers: 2 }, boundRead(koaFloor.base, service.base, sessions)));
+    const [boundRuns = [], floorRuns = [], koaRuns = []] = await alternated([() => serviceBound(), () => floorBound(), koaBound]);
+    const bound = compare('device-bound read against the floor', boundRuns, floorRuns);
+    const framework = compare('the floor as a Koa route against the floor', koaRuns, floorRuns, [median(koaRuns)]);
+    const inKoa = compare('device-bound read against the floor as a Koa route', boundRuns, koaRuns, []);
+    // Host CPU per request depends on the rate (a backend that sleeps between queries wakes at a cost), so both at one rate the service sustains.
+    const rate = Math.round(0.8 * middle(boundRuns.map((r) => r.rps)) / 100) * 100;
+    const [boundAtRate = [], floorAtRate = []] = await alternated([() => serviceBound(rate), () => floorBound(rate)]);
+    const equalLoad = compare(`device-bound read against the floor, both at ${rate} req/s`, boundAtRate, floorAtRate);
     const transfers = await paired('signed transfer against the floor',
       () => measure('service WORKERS=2: signed transfer (DPoP proof + transfer signature), below the step-up amount', serviceTarget, atService.transfer),
       async () => ({ ...await measure('floor, 2 processes: the same checks and the same transfer procedure', floorTarget, atFloor.transfer), hostCalls: 2, sessionWrites: 0 }));
     const stepUps = await paired('signed transfer with PIN step-up against the floor',
       () => measure('service WORKERS=2: signed transfer with the PIN again (step-up, scrypt)', serviceTarget, atService.stepUp),
       async () => ({ ...await measure('floor, 2 processes: the same, scrypt included', floorTarget, atFloor.stepUp), hostCalls: 2, sessionWrites: 0 }));
-    if (only) return [bound, transfers, stepUps];
+    const device = [bound, framework, inKoa, equalLoad, transfers, stepUps];
+    if (only) return device;
     // Fresh sessions for both: the first ones have idled out while the device-bound pairs ran.
     const [tracedTokens, untracedTokens] = [await bearerSessions(traced.base, SESSIONS), await bearerSessions(service.base, SESSIONS)];
     const tracing = await paired('tracing',
@@ -413,12 +441,13 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
         { pid: traced.child.pid!, workers: 2, metrics: traced.metrics }, (s) => autocannonLoad(withTokens(tracedTokens, { url: `${traced.base}${EMPLOYEE}` }), s)),
       () => measure('service WORKERS=2: the same, tracing off', serviceTarget,
         (s) => autocannonLoad(withTokens(untracedTokens, { url: `${service.base}${EMPLOYEE}` }), s)));
-    return [...bearerPairs, bound, transfers, stepUps, tracing];
+    return [...bearerPairs, ...device, tracing];
   } finally {
     await stop(service.child);
     await stop(traced.child);
     await stop(baseline.child);
     await stop(floor.child);
+    await stop(koaFloor.child);
     sink.close();
   }
 }
@@ -500,8 +529,8 @@ async function main(only?: 'device-bound'): Promise<void> {
   }
   print([...rows, ...compared.flatMap((c) => c.rows)]);
   for (const { label, ratio } of compared) {
-    console.log(`${label}, first / second row, median of ${ROUNDS} paired rounds: ${(100 * ratio.rps).toFixed(0)}% of the requests/s, `
-      + `p99 ${ratio.p99.toFixed(2)}×, API CPU per request ${ratio.apiCpu.toFixed(2)}×`);
+    console.log(`${label}, median of ${ROUNDS} paired rounds: ${(100 * ratio.rps).toFixed(0)}% of the requests/s, `
+      + `p99 ${ratio.p99.toFixed(2)}×, API CPU per request ${ratio.apiCpu.toFixed(2)}×, PostgreSQL CPU per request ${ratio.hostCpu.toFixed(2)}×`);
   }
   if (!only) await printStartTimes();
 }
