@@ -18,11 +18,13 @@
 import autocannon, { type Result } from 'autocannon';
 import { get as httpGet } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cpuBetween, cpuSeconds, isPostgres } from './cpu.js';
 import { boundLogin, type BoundSession } from './devices.js';
+import { hostCpuByRate } from './host-rate.js';
 import { familyOf, freePort, launch, rssMb, startService, stop, waitFor, type LocalService } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
 import pg from 'pg';
@@ -60,31 +62,6 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
-}
-
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) used so far, per process, of the processes whose command name matches. */
-function cpuSeconds(match: (pid: number, command: string) => boolean): Map<number, number> {
-  const used = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!match(Number(entry), command)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      used.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND); // utime, stime
-    } catch { /* gone */ }
-  }
-  return used;
-}
-
-/** CPU used between two snapshots by the processes alive at the end (a pool closing idle connections must not subtract). */
-function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let seconds = 0;
-  for (const [pid, used] of after) seconds += used - (before.get(pid) ?? 0);
-  return seconds;
 }
 
 /** One GET on a fresh connection, so the kernel may hand it to any worker of a cluster. */
@@ -138,7 +115,6 @@ interface Target {
   metrics?: string;
 }
 
-const isPostgres = (_pid: number, command: string) => command === 'postgres';
 const settle = () => new Promise((r) => setTimeout(r, 1500)); // requests in flight at a cut-off finish
 
 async function measure(name: string, target: Target, load: Driver, rate?: number): Promise<Row> {
@@ -544,9 +520,27 @@ async function printStartTimes(): Promise<void> {
   for (const line of await startTimes()) console.log(`- ${line}`);
 }
 
-// `npm run bench -- start`: the start times alone; `-- device-bound`: the device-bound comparisons alone.
+/** `npm run bench -- host`: the service lays out a scratch database and logs its sessions in, then plain pg reads them at several rates (bench/host-rate.ts). */
+async function hostByRate(): Promise<void> {
+  const database = await createScratchDatabase(PG_URL, 'api_bench');
+  if (!database) throw new Error(`no PostgreSQL at ${PG_URL} (BENCH_PG_URL)`);
+  try {
+    const service = await startBenchService(database.url, 1);
+    try {
+      await bearerSessions(service.base, SESSIONS);
+    } finally {
+      await stop(service.child);
+    }
+    await hostCpuByRate(database.url);
+  } finally {
+    await database.drop();
+  }
+}
+
+// `npm run bench -- start`: the start times alone; `-- device-bound`: the device-bound comparisons alone; `-- host`: host CPU by rate.
 const only = process.argv[2];
-(only === 'start' ? printStartTimes() : main(only === 'device-bound' ? only : undefined)).catch((error: unknown) => {
+const modes: Record<string, () => Promise<void>> = { start: printStartTimes, 'device-bound': () => main('device-bound'), host: hostByRate };
+(modes[only ?? ''] ?? (() => main()))().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
