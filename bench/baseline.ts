@@ -323,14 +323,19 @@ function koaFloor(pool: pg.Pool): ReturnType<Koa['callback']> {
   const router = new Router();
   router.get('/api/sample/employee/:empno', async (ctx) => {
     if (ctx.get('DPoP')) ctx.set('DPoP-Nonce', nonceOf(windowNow()));
-    const [scheme = '', token = ''] = ctx.get('Authorization').split(' ');
-    const claims = checkToken(token);
-    const device = claims?.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
-    if (!claims || scheme !== (claims.jkt ? 'DPoP' : 'Bearer') || (claims.jkt && !device) || !await liveSession(pool, claims)) {
-      ctx.status = 401;
+    const { empno } = params.validateSync(ctx.params);
+    try {
+      const [scheme = '', token = ''] = ctx.get('Authorization').split(' ');
+      const claims = checkToken(token);
+      const device = claims?.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
+      if (!claims || scheme !== (claims.jkt ? 'DPoP' : 'Bearer') || (claims.jkt && !device) || !await liveSession(pool, claims)) {
+        ctx.status = 401;
+        return;
+      }
+    } catch {
+      ctx.status = 401; // an unreadable token or proof, as on node:http
       return;
     }
-    const { empno } = params.validateSync(ctx.params);
     ctx.body = (await readEmployee(pool, empno)).rows[0];
   });
   app.use(router.routes());
