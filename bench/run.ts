@@ -392,8 +392,9 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
       serviceTarget, atService.read, rate);
     const floorBound = async (rate?: number) => baselineRow(await measure(`floor, 2 processes: the same read and every DPoP check over node:crypto${rate ? `, at ${rate} req/s` : ''}`,
       floorTarget, atFloor.read, rate));
+    const atKoaFloor = boundRead(koaFloor.base, service.base, sessions);
     const koaBound = async (rate?: number) => baselineRow(await measure(`the floor's read as a Koa route (Koa, @koa/router, koa-helmet, yup), 2 processes${rate ? `, at ${rate} req/s` : ''}`,
-      { pid: koaFloor.child.pid!, workers: 2 }, boundRead(koaFloor.base, service.base, sessions), rate));
+      { pid: koaFloor.child.pid!, workers: 2 }, atKoaFloor, rate));
     const [boundRuns = [], floorRuns = [], koaRuns = []] = await alternated([() => serviceBound(), () => floorBound(), () => koaBound()]);
     const bound = compare('device-bound read against the floor', boundRuns, floorRuns);
     const framework = compare('the floor as a Koa route against the floor', koaRuns, floorRuns, [median(koaRuns)]);
