@@ -322,21 +322,19 @@ function koaFloor(pool: pg.Pool): ReturnType<Koa['callback']> {
   const params = object({ empno: string().matches(/^[A-Za-z0-9]{6}$/).required() });
   const router = new Router();
   router.get('/api/sample/employee/:empno', async (ctx) => {
+    // The order and the answers of the node:http floor: token, scheme, proof, session row, then the employee.
     if (ctx.get('DPoP')) ctx.set('DPoP-Nonce', nonceOf(windowNow()));
-    const { empno } = params.validateSync(ctx.params);
     try {
       const [scheme = '', token = ''] = ctx.get('Authorization').split(' ');
       const claims = checkToken(token);
-      const device = claims?.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
-      if (!claims || scheme !== (claims.jkt ? 'DPoP' : 'Bearer') || (claims.jkt && !device) || !await liveSession(pool, claims)) {
-        ctx.status = 401;
-        return;
-      }
+      if (!claims || scheme !== (claims.jkt ? 'DPoP' : 'Bearer')) { ctx.status = 401; return; }
+      const device = claims.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
+      if ((claims.jkt && !device) || !await liveSession(pool, claims)) { ctx.status = 401; return; }
+      const { empno } = params.validateSync(ctx.params);
+      ctx.body = (await readEmployee(pool, empno)).rows[0];
     } catch {
-      ctx.status = 401; // an unreadable token or proof, as on node:http
-      return;
+      ctx.status = 401; // anything unreadable, as on node:http
     }
-    ctx.body = (await readEmployee(pool, empno)).rows[0];
   });
   app.use(router.routes());
   return app.callback();

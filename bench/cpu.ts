@@ -1,5 +1,6 @@
 // CPU used by processes, read from /proc: the bench's measure of what a
-// request costs the API tier and the PostgreSQL server.
+// request costs the API tier and the PostgreSQL server; and the middle of
+// the rounds' values.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -29,3 +30,8 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
 
 /** The PostgreSQL server's processes (postmaster, backends, background workers). */
 export const isPostgres = (_pid: number, command: string): boolean => command === 'postgres';
+
+/** The middle value (the upper one of an even count). */
+export function middle(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+}

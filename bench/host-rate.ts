@@ -6,7 +6,7 @@
 // per request the bench reports depends on the rate rather than on the work.
 import pg from 'pg';
 import { statements, toDollarPlaceholders } from '../db/statements.js';
-import { cpuBetween, cpuSeconds, isPostgres } from './cpu.js';
+import { cpuBetween, cpuSeconds, isPostgres, middle } from './cpu.js';
 
 const CONCURRENCY = 16;
 const ROUNDS = 3;
@@ -66,7 +66,6 @@ export async function hostCpuByRate(dbUrl: string): Promise<void> {
         }
       }
     }
-    const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     console.log(`PostgreSQL CPU per protected read (the session row and the employee row over plain pg, ${CONCURRENCY} concurrent, `
       + `${sessionIds.length} sessions; median of ${ROUNDS} rounds of ${SECONDS} s):`);
     for (const [key, { us, rate }] of results) console.log(`- ${key}: ${middle(us)} µs (rounds ${us.join(', ')}; ${middle(rate)} reads/s reached)`);

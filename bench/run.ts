@@ -14,7 +14,8 @@
 // and at one request rate for both sides (host CPU per request at equal load);
 // the same read with tracing on; and how
 // long `npm start` and `npm run dev` take to be ready with one core busy
-// (`npm run bench -- start` measures only that).
+// (`npm run bench -- start` measures only that). `npm run bench -- host`: the
+// PostgreSQL server's CPU per read by request rate (bench/host-rate.ts).
 import autocannon, { type Result } from 'autocannon';
 import { get as httpGet } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { cpuBetween, cpuSeconds, isPostgres } from './cpu.js';
+import { cpuBetween, cpuSeconds, isPostgres, middle } from './cpu.js';
 import { boundLogin, type BoundSession } from './devices.js';
 import { hostCpuByRate } from './host-rate.js';
 import { familyOf, freePort, launch, rssMb, startService, stop, waitFor, type LocalService } from '../scripts/local-service.js';
@@ -285,10 +286,6 @@ function median(rows: Row[], by: (row: Row) => number = (row) => row.rps): Row {
   return row;
 }
 
-/** The middle value (the upper one of an even count). */
-function middle(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-}
 
 interface Comparison {
   label: string;
@@ -297,11 +294,18 @@ interface Comparison {
   ratio: { rps: number; p99: number; apiCpu: number; hostCpu: number };
 }
 
-/** Runs the sides in turn, round after round, so drifts in the machine's speed touch all alike: each side's runs. */
+/**
+ * Runs the sides in turn, round after round, so drifts in the machine's speed
+ * touch all alike, each round starting one side later (no side always goes
+ * first): each side's runs, in round order.
+ */
 async function alternated(sides: (() => Promise<Row>)[]): Promise<Row[][]> {
   const runs: Row[][] = sides.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, side] of sides.entries()) runs[i]?.push(await side());
+    for (let k = 0; k < sides.length; k++) {
+      const i = (round + k) % sides.length;
+      runs[i]?.push(await (sides[i] as () => Promise<Row>)());
+    }
   }
   return runs;
 }
@@ -397,13 +401,17 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
       { pid: koaFloor.child.pid!, workers: 2 }, atKoaFloor, rate));
     const [boundRuns = [], floorRuns = [], koaRuns = []] = await alternated([() => serviceBound(), () => floorBound(), () => koaBound()]);
     const bound = compare('device-bound read against the floor', boundRuns, floorRuns);
-    const framework = compare('the floor as a Koa route against the floor', koaRuns, floorRuns, [median(koaRuns)]);
-    const inKoa = compare('device-bound read against the floor as a Koa route', boundRuns, koaRuns, []);
+    const koaVsFloor = compare('the floor as a Koa route against the floor', koaRuns, floorRuns, [median(koaRuns)]);
+    const boundVsKoaFloor = compare('device-bound read against the floor as a Koa route', boundRuns, koaRuns, []);
     // Host CPU per request depends on the rate (a backend that sleeps between queries wakes at a cost), so all at one rate
     // the service sustains; the Koa route sends the floor's very statements, so what its host CPU differs by is the API tier beside it.
     const rate = Math.round(0.8 * middle(boundRuns.map((r) => r.rps)) / 100) * 100;
+    if (!rate) throw new Error(`the device-bound read reached ${middle(boundRuns.map((r) => r.rps))} req/s: too little to measure at a rate`);
     const [boundAtRate = [], floorAtRate = [], koaAtRate = []] = await alternated([() => serviceBound(rate), () => floorBound(rate), () => koaBound(rate)]);
     const byHostCpu = (row: Row) => row.hostCpuUs ?? NaN; // at one rate, the runs differ in CPU only
+    for (const row of [...boundAtRate, ...floorAtRate, ...koaAtRate]) {
+      if (row.rps < 0.95 * rate) console.log(`(${row.scenario}: ${row.rps} req/s, short of the rate asked: its CPU per request is at another rate)`);
+    }
     const equalLoad = compare(`device-bound read against the floor, both at ${rate} req/s`, boundAtRate, floorAtRate,
       [median(boundAtRate, byHostCpu), median(floorAtRate, byHostCpu)]);
     const koaAtEqualLoad = compare(`the floor as a Koa route against the floor, both at ${rate} req/s`, koaAtRate, floorAtRate, [median(koaAtRate, byHostCpu)]);
@@ -413,8 +421,8 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
     const stepUps = await paired('signed transfer with PIN step-up against the floor',
       () => measure('service WORKERS=2: signed transfer with the PIN again (step-up, scrypt)', serviceTarget, atService.stepUp),
       async () => ({ ...await measure('floor, 2 processes: the same, scrypt included', floorTarget, atFloor.stepUp), hostCalls: 2, sessionWrites: 0 }));
-    const device = [bound, framework, inKoa, equalLoad, koaAtEqualLoad, transfers, stepUps];
-    if (only) return device;
+    const deviceComparisons = [bound, koaVsFloor, boundVsKoaFloor, equalLoad, koaAtEqualLoad, transfers, stepUps];
+    if (only) return deviceComparisons;
     // Fresh sessions for both: the first ones have idled out while the device-bound pairs ran.
     const [tracedTokens, untracedTokens] = [await bearerSessions(traced.base, SESSIONS), await bearerSessions(service.base, SESSIONS)];
     const tracing = await paired('tracing',
@@ -422,7 +430,7 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
         { pid: traced.child.pid!, workers: 2, metrics: traced.metrics }, (s) => autocannonLoad(withTokens(tracedTokens, { url: `${traced.base}${EMPLOYEE}` }), s)),
       () => measure('service WORKERS=2: the same, tracing off', serviceTarget,
         (s) => autocannonLoad(withTokens(untracedTokens, { url: `${service.base}${EMPLOYEE}` }), s)));
-    return [...bearerPairs, ...device, tracing];
+    return [...bearerPairs, ...deviceComparisons, tracing];
   } finally {
     await stop(service.child);
     await stop(traced.child);
