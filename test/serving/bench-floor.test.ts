@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { freePort } from '../../scripts/local-service.js';
 import type { ScratchDatabase } from '../../scripts/scratch-database.js';
-import { ALICE, request, type Response } from '../support/app.js';
+import { ALICE, loginBoundAt, request } from '../support/app.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { TestDevice } from '../support/dpop.js';
 import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
@@ -56,17 +56,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
   /** A device-bound session of Alice's, logged in at the service (whose session rows the floor reads). */
   async function boundSession(): Promise<{ device: TestDevice; token: string }> {
     const device = await TestDevice.create();
-    const login = async (): Promise<Response> => {
-      const response = await request(service, 'POST', '/api/auth/login', {
-        headers: { dpop: await device.proof({ method: 'POST', url: `${service}/api/auth/login` }) }, body: { account: ALICE.account, pin: ALICE.pin, device: 'floor test' },
-      });
-      device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
-      return response;
-    };
-    let response = await login();
-    if (response.status === 401) response = await login(); // with the nonce it was just given
-    expect(response.status, response.text).to.equal(201);
-    return { device, token: String(response.body.token) };
+    return { device, token: await loginBoundAt(service, device, { account: ALICE.account, pin: ALICE.pin, device: 'floor test' }) };
   }
 
   for (const framework of ['node:http', 'koa']) {

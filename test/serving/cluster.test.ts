@@ -12,7 +12,7 @@ import type { ScratchDatabase } from '../../scripts/scratch-database.js';
 import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { freePort } from '../../scripts/local-service.js';
-import { ALICE } from '../support/app.js';
+import { ALICE, loginBoundAt } from '../support/app.js';
 
 /** One request on a fresh connection, so the primary may hand it to either worker. */
 function fresh(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -66,15 +66,7 @@ describe('WORKERS=2 (node cluster)', function () {
     // A device-bound session: a proof one worker accepted is refused by both, as the primary remembers it.
     const phone = await TestDevice.create();
     const prove = (method: string, path: string, bound?: string) => phone.proof({ method, url: `${base}${path}`, token: bound });
-    const loginWith = async () => fetch(`${base}/api/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json', dpop: await prove('POST', '/api/auth/login') },
-      body: JSON.stringify({ account: ALICE.account, pin: ALICE.pin }),
-    });
-    let bound = await loginWith();
-    phone.nonce = bound.headers.get('dpop-nonce');
-    if (bound.status === 401) bound = await loginWith();
-    expect(bound.status).to.equal(201);
-    const { token: boundToken } = await bound.json() as { token: string };
+    const boundToken = await loginBoundAt(base, phone, { account: ALICE.account, pin: ALICE.pin });
     const captured = { authorization: `DPoP ${boundToken}`, dpop: await prove('GET', '/api/accounts', boundToken) };
     expect((await fresh(`${base}/api/accounts`, captured)).status).to.equal(200);
     const replays = await Promise.all(Array.from({ length: 12 }, () => fresh(`${base}/api/accounts`, captured)));

@@ -12,7 +12,7 @@ import type { Host, Row } from '../../db/host.js';
 import { openHost } from '../../db/open.js';
 import { freePort } from '../../scripts/local-service.js';
 import type { ScratchDatabase } from '../../scripts/scratch-database.js';
-import { ALICE, BOB, request, type Response } from '../support/app.js';
+import { ALICE, BOB, loginBoundAt, request, type Response } from '../support/app.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { TestDevice } from '../support/dpop.js';
 import { fetchFrom } from '../support/fetch-from.js';
@@ -101,18 +101,14 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
   /** A phone that logs in through the balancer and sends proofs it signs by hand (so a test can replay one). */
   async function phoneLoggedIn(): Promise<{ phone: TestDevice; token: string; send(target: string, method: string, path: string, proof?: string): Promise<Response> }> {
     const phone = await TestDevice.create();
-    const send = async (target: string, method: string, path: string, proof?: string, token?: string) => {
+    const token = await loginBoundAt(origin, phone, { account: ALICE.account, pin: ALICE.pin });
+    const send = async (target: string, method: string, path: string, proof?: string) => {
       const dpop = proof ?? await phone.proof({ method, url: `${origin}${path}`, token });
-      const response = await request(target, method, path, { headers: { dpop, ...(token ? { authorization: `DPoP ${token}` } : {}) },
-        ...(method === 'POST' && !token ? { body: { account: ALICE.account, pin: ALICE.pin } } : {}) });
+      const response = await request(target, method, path, { headers: { dpop, authorization: `DPoP ${token}` } });
       phone.nonce = response.headers.get('dpop-nonce') ?? phone.nonce;
       return response;
     };
-    let login = await send(origin, 'POST', '/api/auth/login');
-    if (login.status === 401) login = await send(origin, 'POST', '/api/auth/login'); // the nonce it was just given
-    expect(login.status, login.text).to.equal(201);
-    const token = String(login.body.token);
-    return { phone, token, send: (target, method, path, proof) => send(target, method, path, proof, token) };
+    return { phone, token, send };
   }
 
   it('refuses a proof used through the balancer on every instance and every worker, before any host call', async () => {

@@ -76,6 +76,26 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
+/**
+ * A device-bound login at a service running on its own (`base`), the proof
+ * naming `origin` (where clients address it: the service itself, or a
+ * balancer in front), with one retry when the service asks for its nonce:
+ * the DPoP token.
+ */
+export async function loginBoundAt(base: string, device: TestDevice, body: { account: string; pin: string; device?: string }, origin = base): Promise<string> {
+  const send = async (): Promise<Response> => {
+    const response = await request(base, 'POST', '/api/auth/login', {
+      headers: { dpop: await device.proof({ method: 'POST', url: `${origin}/api/auth/login` }) }, body,
+    });
+    device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
+    return response;
+  };
+  const first = await send();
+  const response = first.status === 401 && first.text.includes('"code":"use_dpop_nonce"') ? await send() : first;
+  if (response.status !== 201) throw new Error(`bound login ${body.account} at ${base} failed: ${response.status} ${response.text}`);
+  return String(response.body.token);
+}
+
 export async function startApp(
   env: Record<string, string> = {},
   options: { clock?: TestClock; host?: Host; secret?: string; pinPepper?: string; tracer?: Tracer; logger?: Logger; sharedState?: SharedState } = {},
