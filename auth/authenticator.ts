@@ -17,7 +17,7 @@ import { tokenRefused } from './refusals.js';
 import { schemeOf, SessionResolver, type Authenticated, type Presented } from './session-resolver.js';
 import type { SharedState } from './shared-state.js';
 import { inSpan } from './spans.js';
-import { issueToken } from './tokens.js';
+import { issueToken, TokenVerifier } from './tokens.js';
 
 export interface AuthOptions {
   /** Master secret of the signing keys, DPoP nonces and session hashes. */
@@ -60,7 +60,7 @@ export interface Credentials {
 /** A login's DPoP header (empty when none) and what the request says about itself. */
 export interface LoginProof {
   header: string;
-  target: Omit<ProofTarget, 'accessToken'>;
+  target: Omit<ProofTarget, 'ath'>;
 }
 
 export type { Authenticated, Presented };
@@ -88,7 +88,7 @@ export class Authenticator {
     const tracer = options.tracer ?? null;
     this.keys = new KeyRing(options.secret, options.rotationSeconds, options.absoluteSeconds);
     this.dpop = new DpopVerifier(options.secret, options.dpopNonceSeconds, shared.replays);
-    this.resolver = new SessionResolver(host, this.keys, this.dpop, {
+    this.resolver = new SessionResolver(host, new TokenVerifier(this.keys), this.dpop, {
       idleSeconds: options.idleSeconds,
       touchSeconds: Math.max(1, Math.floor(options.idleSeconds / TOUCH_FRACTION)),
       binding: options.binding,

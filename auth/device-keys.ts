@@ -1,5 +1,6 @@
-// Device keys: the public keys DPoP proofs carry (RFC 9449 §4.2), imported
-// into node:crypto once each and kept with their RFC 7638 thumbprint, and
+// Device keys: the public keys DPoP proofs carry (RFC 9449 §4.2), checked and
+// imported into node:crypto once per proof header (a device sends the same
+// header with every proof) and kept with their RFC 7638 thumbprint, and
 // compact JWS (proofs, transfer signatures) checked with them synchronously.
 //
 // Why not jose's jwtVerify(proof, EmbeddedJWK), as before: it imported the
@@ -26,8 +27,8 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 const SIGNATURE_BYTES = 64;
 /** P-256 coordinates and Ed25519 public keys are 32 bytes, in base64url 43 characters. */
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
-/** Distinct keys kept; past it, the longest unused goes first (a stranger inventing keys only evicts). */
-const KEPT_KEYS = 10_000;
+/** Distinct proof headers (so device keys) kept; past it, the longest unused goes first (a stranger inventing keys only evicts). */
+const KEPT_HEADERS = 10_000;
 
 export interface DeviceKey {
   /** The public key as RFC 7638 names it: its required members only. */
@@ -42,23 +43,34 @@ export interface DeviceKey {
 export const isDeviceAlgorithm = (value: unknown): value is DeviceAlgorithm =>
   typeof value === 'string' && (DPOP_ALGORITHMS as readonly string[]).includes(value);
 
+/** A DPoP proof's protected header, checked: the algorithm it names and the device key it carries. */
+export interface ProofHeader {
+  alg: DeviceAlgorithm;
+  key: DeviceKey;
+}
+
 export class DeviceKeys {
-  private readonly kept = new Map<string, DeviceKey>();
+  /** By the protected header's text as sent: every proof of one device carries the same header. */
+  private readonly kept = new Map<string, ProofHeader>();
 
   /**
-   * The device key a proof's header carries for `algorithm`, imported the
-   * first time it is seen. Throws jose's JWKInvalid for anything but a public
-   * P-256 or Ed25519 key of the algorithm's type.
+   * The algorithm and device key of a DPoP proof's protected header, checked
+   * (typ, alg, crit, a public key of the algorithm's type) and the key
+   * imported the first time the header is seen, then found by the header's
+   * text. Throws jose's JWSInvalid, JOSEAlgNotAllowed or JWKInvalid for a
+   * header that could never verify; a refused header is not remembered.
    */
-  of(jwk: unknown, algorithm: DeviceAlgorithm): DeviceKey {
-    const members = publicMembers(jwk, algorithm);
-    const id = `${members.kty}.${members.x}.${members.y ?? ''}`;
-    const known = this.kept.get(id);
+  ofProof(jws: string): ProofHeader {
+    const end = jws.indexOf('.');
+    const text = end < 0 ? jws : jws.slice(0, end); // the segment jose's decodeProtectedHeader reads
+    const known = this.kept.get(text);
     if (known) {
-      this.kept.delete(id); // re-inserted: the map's order is least recently used first
-      this.kept.set(id, known);
+      this.kept.delete(text); // re-inserted: the map's order is least recently used first
+      this.kept.set(text, known);
       return known;
     }
+    const { alg, jwk } = deviceJwsHeader(jws, 'dpop+jwt');
+    const members = publicMembers(jwk, alg);
     let key: KeyObject;
     try {
       key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
@@ -67,13 +79,13 @@ export class DeviceKeys {
     }
     // RFC 7638 §3: the required members in lexicographic order, no whitespace; `members` is built in that order.
     const jkt = createHash('sha256').update(JSON.stringify(members)).digest('base64url');
-    const deviceKey: DeviceKey = { jwk: members, jkt, kty: members.kty as 'EC' | 'OKP', key };
-    this.kept.set(id, deviceKey);
-    if (this.kept.size > KEPT_KEYS) {
+    const header: ProofHeader = { alg, key: { jwk: members, jkt, kty: members.kty as 'EC' | 'OKP', key } };
+    this.kept.set(text, header);
+    if (this.kept.size > KEPT_HEADERS) {
       const [oldest] = this.kept.keys();
       if (oldest !== undefined) this.kept.delete(oldest);
     }
-    return deviceKey;
+    return header;
   }
 }
 

@@ -7,7 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { errors } from 'jose';
 import type { ProblemError } from '../contract/problems.js';
-import { DeviceKeys, deviceJwsHeader, verifiedPayload, type DeviceAlgorithm, type DeviceKey } from './device-keys.js';
+import { DeviceKeys, verifiedPayload, type DeviceAlgorithm, type DeviceKey } from './device-keys.js';
 import { derivedSecret } from './keyring.js';
 import { proofRefused } from './refusals.js';
 import type { ReplayCache } from './shared-state.js';
@@ -21,8 +21,8 @@ export interface ProofTarget {
   method: string;
   /** The request URL as the client addressed it: origin and path (no query). */
   url: string;
-  /** The access token the proof must name (ath); absent at login, where there is none yet. */
-  accessToken?: string;
+  /** The hash of the access token the request carries, which the proof must name (ath); absent at login, where there is none yet. */
+  ath?: string;
   now: Date;
 }
 
@@ -33,9 +33,6 @@ export interface VerifiedProof {
   key: DeviceKey;
   algorithm: DeviceAlgorithm;
 }
-
-/** base64url(SHA-256(value)): the ath claim, and the form of every digest here. */
-export const sha256Base64url = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 export class DpopVerifier {
   private readonly nonceKey: Buffer;
@@ -78,9 +75,7 @@ export class DpopVerifier {
     let key: DeviceKey;
     let claims: Record<string, unknown>;
     try {
-      let jwk: unknown;
-      ({ alg, jwk } = deviceJwsHeader(proof, 'dpop+jwt'));
-      key = this.keys.of(jwk, alg);
+      ({ alg, key } = this.keys.ofProof(proof));
       claims = verifiedPayload(proof, key, alg);
     } catch (error) {
       throw refuse(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unreadable proof');
@@ -99,8 +94,8 @@ export class DpopVerifier {
     // RFC 9449 uses neither; a proof that carries them is held to them (RFC 7519 §4.1.4, §4.1.5).
     if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSeconds)) throw refuse('exp is not in the future');
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + CLOCK_SKEW_SECONDS)) throw refuse('nbf is in the future');
-    if (target.accessToken === undefined && ath !== undefined) throw refuse('ath names a token, and the request carries none');
-    if (target.accessToken !== undefined && ath !== sha256Base64url(target.accessToken)) {
+    if (target.ath === undefined && ath !== undefined) throw refuse('ath names a token, and the request carries none');
+    if (target.ath !== undefined && ath !== target.ath) {
       throw refuse(ath === undefined ? 'ath is missing: the request carries a token' : 'ath does not name the token the request carries');
     }
     if (typeof nonce !== 'string') throw this.refusal('use_dpop_nonce', target.now, 'nonce missing');

@@ -54,15 +54,16 @@ export class KeyRing {
   /**
    * The key for a token's `kid`, which is hostile input: digits only, not in
    * the future, and not older than a token signed then could still be alive.
-   * Null when the kid is not acceptable (nothing is derived or cached for it).
+   * Null when the kid is not acceptable (nothing is derived or cached for it);
+   * else the key and when tokens it signed stop being accepted.
    */
-  verificationKeyFor(kid: unknown, now: Date): Buffer | null {
+  verificationKeyFor(kid: unknown, now: Date): { bytes: Buffer; acceptedUntilMs: number } | null {
     if (typeof kid !== 'string' || !KID.test(kid)) return null;
     const window = Number(kid);
     const current = this.windowAt(now);
-    const windowEnd = (window + 1) * this.rotationSeconds;
-    if (window > current || windowEnd + this.maxTokenLifetimeSeconds <= now.getTime() / 1000) return null;
-    return this.keyOf(window).bytes;
+    const acceptedUntil = (window + 1) * this.rotationSeconds + this.maxTokenLifetimeSeconds;
+    if (window > current || acceptedUntil <= now.getTime() / 1000) return null;
+    return { bytes: this.keyOf(window).bytes, acceptedUntilMs: acceptedUntil * 1000 };
   }
 }
 

@@ -11,10 +11,9 @@ import { ProblemError } from '../contract/problems.js';
 import type { Host, RequestContext } from '../db/host.js';
 import { readSession, resolveSession, type HostSession, type ResolveOutcome } from '../db/host-sessions.js';
 import type { DpopVerifier, VerifiedProof } from './dpop.js';
-import type { KeyRing } from './keyring.js';
 import { tokenRefused, type Scheme } from './refusals.js';
 import { inSpan } from './spans.js';
-import { verifyToken, type TokenClaims } from './tokens.js';
+import type { TokenVerifier, VerifiedToken } from './tokens.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -59,7 +58,7 @@ export class SessionResolver {
 
   constructor(
     private readonly host: Host,
-    private readonly keys: KeyRing,
+    private readonly tokens: TokenVerifier,
     private readonly dpop: DpopVerifier,
     private readonly policy: SessionPolicy,
     private readonly tracer: Tracer | null = null,
@@ -77,8 +76,8 @@ export class SessionResolver {
     const scheme: Scheme = rawScheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const { claims, proof } = await inSpan(this.tracer, 'token.verify', { 'auth.scheme': scheme }, async (span) => {
       try {
-        const verified = verifyToken(this.keys, token, scheme, now);
-        return { claims: verified, proof: await this.proofFor(verified, scheme, token, presented, now) };
+        const verified = this.tokens.verify(token, scheme, now);
+        return { claims: verified, proof: await this.proofFor(verified, scheme, presented, now) };
       } catch (error) {
         if (error instanceof ProblemError) span?.setAttribute('auth.refused', error.code);
         throw error;
@@ -94,7 +93,7 @@ export class SessionResolver {
   }
 
   /** A bound token needs the DPoP scheme and a proof by its key; an unbound one the Bearer scheme (and a policy that allows it). */
-  private async proofFor(claims: TokenClaims, scheme: Scheme, token: string, presented: Presented, now: Date): Promise<VerifiedProof | null> {
+  private async proofFor(claims: VerifiedToken, scheme: Scheme, presented: Presented, now: Date): Promise<VerifiedProof | null> {
     if (!claims.jkt) {
       if (scheme !== 'Bearer') throw tokenRefused('invalid_token', 'DPoP', 'unbound token sent as DPoP');
       if (this.policy.binding === 'required') throw tokenRefused('invalid_token', 'DPoP', 'unbound session');
@@ -102,7 +101,7 @@ export class SessionResolver {
     }
     if (scheme !== 'DPoP') throw tokenRefused('invalid_token', 'DPoP', 'bound token sent as Bearer');
     if (!presented.dpop) throw this.dpop.refusal('invalid_dpop_proof', now, 'no proof');
-    const verified = await this.dpop.verify(presented.dpop, { method: presented.method, url: presented.url, accessToken: token, now });
+    const verified = await this.dpop.verify(presented.dpop, { method: presented.method, url: presented.url, ath: claims.ath, now });
     if (verified.jkt !== claims.jkt) throw this.dpop.refusal('invalid_dpop_proof', now, 'proof from another key');
     return verified;
   }

@@ -1,8 +1,9 @@
 // Access tokens: a JWT naming only the host session (sid), signed (jose) with
 // the current window's key, and for a device-bound session the thumbprint of
 // the device key (cnf.jkt, RFC 9449 §6); verification pins the algorithm and
-// checks typ, iss, aud, exp, iat and the kid (RFC 8725).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// checks typ, iss, aud, exp, iat and the kid (RFC 8725), in full once per
+// token and instance (TokenVerifier).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { ProblemError } from '../contract/problems.js';
 import type { KeyRing } from './keyring.js';
@@ -15,12 +16,23 @@ const ALGORITHM = 'HS256';
 const CLOCK_SKEW_SECONDS = 5;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+/** Tokens whose check is remembered; past it, the least recently presented is forgotten first. */
+const REMEMBERED_TOKENS = 10_000;
 
 export interface TokenClaims {
   sessionId: string;
   /** The device key's thumbprint when the session is bound to one (DPoP), else null. */
   jkt: string | null;
 }
+
+/** A token that passed the check, with what a DPoP proof made for it names. */
+export interface VerifiedToken extends TokenClaims {
+  /** base64url(SHA-256(token)): the proof's ath (RFC 9449 §4.2). */
+  ath: string;
+}
+
+/** base64url(SHA-256(value)): the ath claim, and the form of every digest here. */
+export const sha256Base64url = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 export async function issueToken(keys: KeyRing, claims: TokenClaims, now: Date, expiresAt: Date): Promise<string> {
   const { kid, key } = await keys.current(now);
@@ -54,15 +66,15 @@ const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 const ONLY_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
 
 /**
- * The session (and device key) a valid token names, or its 401 in the
- * scheme it was presented with. Checked here with node:crypto's synchronous
- * HMAC on every protected request (jose's WebCrypto verify costs a
- * thread-pool round trip each time): the algorithm is pinned to HS256 and the
- * header may hold nothing but alg, typ and kid (no crit, no b64, no embedded
- * key: RFC 8725 §3.1), the signature is compared in constant time before any
- * claim is read, then iss, aud, exp, iat and sid.
+ * The session (and device key) a valid token names and until when it may be
+ * accepted, or its 401 in the scheme it was presented with. Checked with
+ * node:crypto's synchronous HMAC (jose's WebCrypto verify costs a thread-pool
+ * round trip each time): the algorithm is pinned to HS256 and the header may
+ * hold nothing but alg, typ and kid (no crit, no b64, no embedded key: RFC
+ * 8725 §3.1), the signature is compared in constant time before any claim is
+ * read, then iss, aud, exp, iat and sid.
  */
-export function verifyToken(keys: KeyRing, token: string, scheme: Scheme, now: Date): TokenClaims {
+function checkedToken(keys: KeyRing, token: string, scheme: Scheme, now: Date): { claims: TokenClaims; untilMs: number } {
   const refuse = (reason: string): ProblemError => tokenRefused('invalid_token', scheme, reason);
   const [, headerPart = '', payloadPart = '', signaturePart = ''] = COMPACT.exec(token) ?? [];
   if (!signaturePart) throw refuse('not a compact HS256 JWS');
@@ -73,7 +85,7 @@ export function verifyToken(keys: KeyRing, token: string, scheme: Scheme, now: D
   if (!key) throw refuse('unknown or expired kid');
   // Compared as text, not as decoded bytes: the 43rd character's two low bits are padding, and a
   // decoder ignores them, so a byte comparison would take four spellings of one signature.
-  const expected = Buffer.from(createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest('base64url'));
+  const expected = Buffer.from(createHmac('sha256', key.bytes).update(`${headerPart}.${payloadPart}`).digest('base64url'));
   if (!timingSafeEqual(Buffer.from(signaturePart), expected)) throw refuse('bad signature');
   const payload = jsonObject(payloadPart);
   if (!payload) throw refuse('payload is not a JSON object');
@@ -87,5 +99,37 @@ export function verifyToken(keys: KeyRing, token: string, scheme: Scheme, now: D
   if (typeof payload.sid !== 'string' || !SESSION_ID.test(payload.sid)) throw refuse('bad sid');
   const jkt = boundKey(payload.cnf);
   if (jkt === undefined) throw refuse('bad cnf');
-  return { sessionId: payload.sid, jkt };
+  return { claims: { sessionId: payload.sid, jkt }, untilMs: Math.min(payload.exp * 1000, key.acceptedUntilMs) };
+}
+
+/**
+ * The token check of every protected request. A session presents one token
+ * for minutes, so the check is made in full the first time this instance sees
+ * a token, and what it found is remembered by the token's exact text until the
+ * token could no longer be accepted (its exp, or the end of its key's
+ * acceptance, whichever is first); a later presentation is accepted only
+ * before then, and checked in full again after it. A refused token is not
+ * remembered: a forged one costs the full check each time it is sent.
+ */
+export class TokenVerifier {
+  private readonly remembered = new Map<string, { verified: VerifiedToken; untilMs: number }>();
+
+  constructor(private readonly keys: KeyRing) {}
+
+  verify(token: string, scheme: Scheme, now: Date): VerifiedToken {
+    const known = this.remembered.get(token);
+    this.remembered.delete(token); // re-inserted below when still good: the map's order is least recently presented first
+    if (known && now.getTime() < known.untilMs) {
+      this.remembered.set(token, known);
+      return known.verified;
+    }
+    const { claims, untilMs } = checkedToken(this.keys, token, scheme, now);
+    const verified = { ...claims, ath: sha256Base64url(token) };
+    this.remembered.set(token, { verified, untilMs });
+    if (this.remembered.size > REMEMBERED_TOKENS) {
+      const [oldest] = this.remembered.keys();
+      if (oldest !== undefined) this.remembered.delete(oldest);
+    }
+    return verified;
+  }
 }

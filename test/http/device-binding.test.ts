@@ -8,7 +8,7 @@ import { respelled, TestDevice } from '../support/dpop.js';
 import { expectProblem } from '../support/expect.js';
 import { tokenClaims } from '../support/jwt.js';
 import { createApp } from '../../app/app.js';
-import { sha256Base64url } from '../../auth/dpop.js';
+import { sha256Base64url } from '../../auth/tokens.js';
 import { createLogger } from '../../app/logger.js';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -131,6 +131,11 @@ describe('device-bound sessions (DPoP, RFC 9449)', () => {
           expect(Buffer.from(other.split('.')[2] ?? '', 'base64url')).to.deep.equal(Buffer.from(proof.split('.')[2] ?? '', 'base64url'));
           return other;
         })],
+      ['a proof under the device\u2019s own header (the server knows it by now), signed by another key', async (p, t, url) => {
+        const [header, payload] = (await p.proof({ method: 'GET', url, token, iat: t() })).split('.');
+        const other = await TestDevice.create(p.algorithm);
+        return `${header}.${payload}.${await other.signature(`${header}.${payload}`)}`;
+      }],
       ['a proof by an Ed25519 key under alg ES256', async (_p, t, url) => {
         const other = await TestDevice.create('Ed25519');
         other.nonce = phone.nonce;

@@ -47,9 +47,13 @@ export class TestDevice {
   async signed(header: Record<string, unknown>, payload: unknown): Promise<string> {
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const input = `${part(header)}.${part(payload)}`;
+    return `${input}.${await this.signature(input)}`;
+  }
+
+  /** This key's signature (base64url) over a JWS signing input as given. */
+  async signature(input: string): Promise<string> {
     const params = this.algorithm === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
-    const signature = Buffer.from(await crypto.subtle.sign(params, this.privateKey, Buffer.from(input)));
-    return `${input}.${signature.toString('base64url')}`;
+    return Buffer.from(await crypto.subtle.sign(params, this.privateKey, Buffer.from(input))).toString('base64url');
   }
 
   /** The transfer+jwt the server expects on a bound session. */
