@@ -8,10 +8,43 @@ export const REDACTED_PATHS = [
   'jwtSecret', '*.jwtSecret', 'secret', '*.secret',
 ];
 
-/** `traceIds`: the active trace span's ids, added to every line (set only when tracing is on). */
+/**
+ * A stream's lines written once per event-loop turn: under load one turn
+ * serves several requests, and an access line written alone was a system call
+ * of its own for each of them. The turn's lines go out in order when it ends,
+ * and whatever is pending when the process exits (process.exit, an uncaught
+ * exception) goes out then.
+ */
+export class TurnBufferedStream {
+  private pending: string[] = [];
+
+  constructor(private readonly target: { write(text: string): unknown }) {
+    process.once('exit', () => this.flush());
+  }
+
+  write(line: string): boolean {
+    if (this.pending.push(line) === 1) setImmediate(() => this.flush());
+    return true;
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const lines = this.pending.join('');
+    this.pending = [];
+    this.target.write(lines);
+  }
+}
+
+let stdout: TurnBufferedStream | undefined;
+
+/**
+ * `destination`: standard output by default (one write per event-loop turn);
+ * `traceIds`: the active trace span's ids, added to every line (set only when
+ * tracing is on).
+ */
 export function createLogger(level: string, destination?: NodeJS.WritableStream, traceIds?: () => Record<string, string>): Logger {
   return pino({
     level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid },
     ...(traceIds ? { mixin: traceIds } : {}),
-  }, destination ?? process.stdout);
+  }, destination ?? (stdout ??= new TurnBufferedStream(process.stdout)));
 }

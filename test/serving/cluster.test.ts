@@ -60,6 +60,7 @@ describe('WORKERS=2 (node cluster)', function () {
     const bearer = { authorization: `Bearer ${token}` };
     const statuses = (await Promise.all(Array.from({ length: 40 }, () => fresh(`${base}/api/accounts`, bearer)))).map((r) => r.status);
     expect(statuses.every((s) => s === 200), statuses.join()).to.equal(true);
+    await child.waitFor(/"route":"GET \/api\/accounts"/, 40); // the access lines follow the answers
     const servedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"')).map((l) => JSON.parse(l).pid as number));
     expect(servedBy.size, 'both workers answered').to.equal(2);
 
@@ -72,6 +73,7 @@ describe('WORKERS=2 (node cluster)', function () {
     const replays = await Promise.all(Array.from({ length: 12 }, () => fresh(`${base}/api/accounts`, captured)));
     expect(replays.map((r) => r.status)).to.deep.equal(Array(12).fill(401));
     expect(replays.every((r) => JSON.parse(r.body).code === 'use_dpop_nonce')).to.equal(true);
+    await child.waitFor(/"route":"GET \/api\/accounts".*"status":401/, 12);
     const refusedBy = new Set(child.output.filter((l) => l.includes('"route":"GET /api/accounts"') && l.includes('"status":401'))
       .map((l) => JSON.parse(l).pid as number));
     expect(refusedBy.size, 'both workers refused the replay').to.equal(2);

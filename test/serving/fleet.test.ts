@@ -13,7 +13,7 @@ import { openHost } from '../../db/open.js';
 import { freePort } from '../../scripts/local-service.js';
 import type { ScratchDatabase } from '../../scripts/scratch-database.js';
 import { ALICE, BOB, loginBoundAt, request, type Response } from '../support/app.js';
-import { spawnChild, type Child } from '../support/child.js';
+import { spawnChild, whenOutput, type Child } from '../support/child.js';
 import { TestDevice } from '../support/dpop.js';
 import { fetchFrom } from '../support/fetch-from.js';
 import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
@@ -122,6 +122,7 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
       expect(replayed.status, `${instance.name}: ${replayed.text}`).to.equal(401);
       expect(replayed.body.code).to.equal('use_dpop_nonce');
     }
+    await whenOutput([c.child], () => served(c, 'GET /api/accounts', 401).count >= before + 6);
     const refusedByC = served(c, 'GET /api/accounts', 401);
     expect(refusedByC.count - before).to.equal(6);
     expect(refusedByC.pids.size, 'both of C\u2019s workers refused it').to.equal(2);
@@ -138,8 +139,9 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
     }
     // The API refuses logins without a proof in production (401 dpop_required) once the limit lets them through at all.
     expect(statuses).to.deep.equal([...Array(LOGINS_PER_MINUTE).fill(401), 429, 429, 429]);
-    const answeredBy = instances.map((instance, i) => served(instance, 'POST /api/auth/login', 401).count - (before[i] ?? 0));
-    expect(answeredBy.filter((n) => n > 0).length, `round robin spread them: ${answeredBy.join()}`).to.equal(3);
+    const answeredBy = () => instances.map((instance, i) => served(instance, 'POST /api/auth/login', 401).count - (before[i] ?? 0));
+    await whenOutput(instances.map((instance) => instance.child), () => answeredBy().reduce((a, b) => a + b) >= LOGINS_PER_MINUTE);
+    expect(answeredBy().filter((n) => n > 0).length, `round robin spread them: ${answeredBy().join()}`).to.equal(3);
   });
 
   it('ends the session everywhere when one instance logs it out', async () => {

@@ -65,8 +65,7 @@ describe('OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT)', function () {
     expect(call.traceId).to.equal(traceId);
     const names = received.flatMap((r) => r.resourceSpans.map((rs) => rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue));
     expect(new Set(names)).to.deep.equal(new Set(['bank-api-under-test']));
-    const logLine = child.output.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((line) => line.msg === 'request');
+    const logLine = JSON.parse(await child.waitFor(/"msg":"request"/)) as Record<string, unknown>;
     expect(logLine?.traceId).to.equal(traceId);
   });
 });

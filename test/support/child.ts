@@ -9,6 +9,8 @@ export interface Child {
   exited: Promise<number | null>;
   /** The count-th line matching (the first by default), past or future; rejects when the child exits first. */
   waitFor(pattern: RegExp, count?: number): Promise<string>;
+  /** Calls `listener` after each line the child prints; returns what stops it. */
+  onLine(listener: () => void): () => void;
   kill(): void;
 }
 
@@ -26,8 +28,10 @@ function watch(child: ChildProcess): Child {
   const output: string[] = [];
   const waiters: { pattern: RegExp; count: number; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   const matching = (pattern: RegExp) => output.filter((line) => pattern.test(line));
+  const listeners = new Set<() => void>();
   const onLine = (line: string) => {
     output.push(line);
+    for (const listener of [...listeners]) listener();
     for (const waiter of [...waiters]) {
       if (waiter.pattern.test(line) && matching(waiter.pattern).length >= waiter.count) {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -63,8 +67,33 @@ function watch(child: ChildProcess): Child {
       }
       return new Promise((resolve, reject) => waiters.push({ pattern, count, resolve, reject }));
     },
+    onLine(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Resolves once `check` holds: now, or after a line any of `children` prints
+ * (a service writes a turn's access lines after its answers: a test that
+ * counts them waits for them). Rejects when one of them exits first.
+ */
+export function whenOutput(children: Child[], check: () => boolean): Promise<void> {
+  if (check()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const stops: (() => void)[] = [];
+    const done = (error?: Error) => {
+      for (const stop of stops) stop();
+      if (error) reject(error);
+      else resolve();
+    };
+    for (const child of children) {
+      stops.push(child.onLine(() => { if (check()) done(); }));
+      void child.exited.then(() => done(new Error(`a child exited before its output showed what the test waits for:\n${child.output.join('\n')}`)));
+    }
+  });
 }
