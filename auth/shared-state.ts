@@ -62,14 +62,27 @@ export class MemoryReplayCache implements ReplayCache {
     if (nowMs >= this.nextSweep) this.sweep(nowMs);
     if (issuedAt < this.since) return 'unverifiable';
     const until = this.seen.get(key);
-    if (until !== undefined && until > nowMs) return 'replayed';
+    if (until !== undefined) {
+      if (until > nowMs) return 'replayed';
+      this.seen.delete(key); // expired, not yet swept: re-inserted at the end, where its new expiry belongs
+    }
     this.seen.set(key, expiresAt);
     return 'first';
   }
 
-  /** Drops records whose proofs have expired, at most once a second: the map holds two nonce windows of proofs. */
+  /**
+   * Drops the records whose proofs have expired, at most once a second, oldest
+   * first, up to the first that is still live. Records are kept in the order
+   * they were made and a proof's lifetime is fixed from its iat, so the order
+   * is that of their expiry but for the spread of the iats accepted (two nonce
+   * windows): a record may outlive its expiry by that much, never be dropped
+   * before it. Each sweep costs what it drops, not the whole memory.
+   */
   private sweep(nowMs: number): void {
-    for (const [key, until] of this.seen) if (until <= nowMs) this.seen.delete(key);
+    for (const [key, until] of this.seen) {
+      if (until > nowMs) break;
+      this.seen.delete(key);
+    }
     this.nextSweep = nowMs + 1000;
   }
 }
