@@ -16,9 +16,12 @@ export interface PgServerOptions {
 /** No SQLSTATE means the failure was below SQL: refused, reset, timed out, pool exhausted. */
 const translate = (error: unknown): Error => hostErrorOf(error, { stateless: 'unavailable' });
 
+/** DATE columns stay the host's 'YYYY-MM-DD' text: no time zone can shift them. */
+const dateAsText = (value: string): string => value;
+// pg asks for a parser per column of every result: one function, not a new one each time.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === DATE_OID ? dateAsText : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 export function openPgServer(url: string, options: PgServerOptions): PgDialectHost {
