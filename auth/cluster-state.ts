@@ -16,9 +16,10 @@ import {
 
 const CHANNEL = 'host-session-api:proofs';
 
-interface ProofQuestion { id: number; proof: ProofUse; now: number }
+/** A worker's question, as flat as JSON carries it: its id, then the proof's key, iat and expiry. */
+type ProofQuestion = [id: number, key: string, issuedAt: number, expiresAt: number];
 interface Questions { channel: typeof CHANNEL; questions: ProofQuestion[] }
-interface Answers { channel: typeof CHANNEL; answers: { id: number; verdict: ProofVerdict }[] }
+interface Answers { channel: typeof CHANNEL; answers: [id: number, verdict: ProofVerdict][] }
 
 const isOnChannel = (message: unknown): boolean =>
   typeof message === 'object' && message !== null && (message as { channel?: unknown }).channel === CHANNEL;
@@ -30,9 +31,10 @@ export function shareStateWithWorkers(startedAt: Date): void {
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isOnChannel(message)) return;
     const { questions } = message as Questions;
+    const now = Date.now(); // the primary's clock: one machine's, the workers'
     const answers: Answers = {
       channel: CHANNEL,
-      answers: questions.map(({ id, proof, now }) => ({ id, verdict: replays.recordNow(proof, now) })),
+      answers: questions.map(([id, key, issuedAt, expiresAt]) => [id, replays.recordNow({ key, issuedAt, expiresAt }, now)]),
     };
     worker.send(answers);
   });
@@ -49,18 +51,18 @@ class ClusterReplayCache implements ReplayCache {
   constructor(private readonly timeoutMs: number) {
     process.on('message', (message: unknown) => {
       if (!isOnChannel(message)) return;
-      for (const { id, verdict } of (message as Answers).answers) {
+      for (const [id, verdict] of (message as Answers).answers) {
         this.waiting.get(id)?.resolve(verdict);
         this.waiting.delete(id);
       }
     });
   }
 
-  record(proof: ProofUse, now: Date): Promise<ProofVerdict> {
+  record({ key, issuedAt, expiresAt }: ProofUse): Promise<ProofVerdict> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
-      this.unsent.push({ id, proof, now: now.getTime() });
+      this.unsent.push([id, key, issuedAt, expiresAt]);
       if (this.unsent.length === 1) setImmediate(() => this.send());
     });
   }
@@ -70,7 +72,7 @@ class ClusterReplayCache implements ReplayCache {
     const questions = this.unsent;
     this.unsent = [];
     const fail = () => {
-      for (const { id } of questions) {
+      for (const [id] of questions) {
         this.waiting.get(id)?.reject(new SharedStateUnavailable('the cluster primary'));
         this.waiting.delete(id);
       }
