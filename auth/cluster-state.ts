@@ -36,7 +36,8 @@ export function shareStateWithWorkers(startedAt: Date): void {
       channel: CHANNEL,
       answers: questions.map(([id, key, issuedAt, expiresAt]) => [id, replays.recordNow({ key, issuedAt, expiresAt }, now)]),
     };
-    worker.send(answers);
+    // A worker that died with questions in flight cannot take its answers; an unhandled EPIPE would end the primary.
+    if (worker.isConnected()) worker.send(answers, () => {});
   });
 }
 

@@ -29,6 +29,8 @@ const SIGNATURE_BYTES = 64;
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 /** Distinct proof headers (so device keys) kept; past it, the longest unused goes first (a stranger inventing keys only evicts). */
 const KEPT_HEADERS = 10_000;
+/** A device's header is about 215 characters; a longer one (padded members) is checked every time, never kept, so the memory stays about 10,000 × 1 KB at most. */
+const KEPT_HEADER_CHARS = 1024;
 
 export interface DeviceKey {
   /** The public key as RFC 7638 names it: its required members only. */
@@ -52,6 +54,11 @@ export interface ProofHeader {
 export class DeviceKeys {
   /** By the protected header's text as sent: every proof of one device carries the same header. */
   private readonly kept = new Map<string, ProofHeader>();
+
+  /** How many proof headers are remembered now. */
+  get keptHeaders(): number {
+    return this.kept.size;
+  }
 
   /**
    * The algorithm and device key of a DPoP proof's protected header, checked
@@ -80,6 +87,7 @@ export class DeviceKeys {
     // RFC 7638 §3: the required members in lexicographic order, no whitespace; `members` is built in that order.
     const jkt = createHash('sha256').update(JSON.stringify(members)).digest('base64url');
     const header: ProofHeader = { alg, key: { jwk: members, jkt, kty: members.kty as 'EC' | 'OKP', key } };
+    if (text.length > KEPT_HEADER_CHARS) return header;
     this.kept.set(text, header);
     if (this.kept.size > KEPT_HEADERS) {
       const [oldest] = this.kept.keys();

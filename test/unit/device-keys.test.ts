@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
+import { DeviceKeys } from '../../auth/device-keys.js';
+
+const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** A proof's header segment with the device's key, and whatever else a sender puts in it; payload and signature do not matter here. */
+const proofWith = (extra: object) => `${b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y }, ...extra })}.e30.c2ln`;
+
+describe('device keys: proof headers remembered', () => {
+  it('remembers a device header once, however many proofs carry it', () => {
+    const keys = new DeviceKeys();
+    const first = keys.ofProof(proofWith({}));
+    expect(keys.ofProof(proofWith({}))).to.equal(first);
+    expect(keys.keptHeaders).to.equal(1);
+  });
+
+  it('checks a padded header every time and never keeps it: headers a sender varies cannot fill the memory', () => {
+    const keys = new DeviceKeys();
+    const plain = keys.ofProof(proofWith({}));
+    for (let i = 0; i < 50; i++) {
+      const padded = keys.ofProof(proofWith({ pad: `${i}${'x'.repeat(4000)}` }));
+      expect(padded.key.jkt).to.equal(plain.key.jkt); // still the same key, checked in full
+    }
+    expect(keys.keptHeaders).to.equal(1);
+  });
+});
