@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
 import { DeviceKeys } from '../../auth/device-keys.js';
+import { encodePart } from '../support/jwt.js';
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 /** A proof's header segment with the device's key, and whatever else a sender puts in it; payload and signature do not matter here. */
-const proofWith = (extra: object) => `${b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y }, ...extra })}.e30.c2ln`;
+const proofWith = (extra: object) => `${encodePart({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y }, ...extra })}.e30.c2ln`;
 
 describe('device keys: proof headers remembered', () => {
   it('remembers a device header once, however many proofs carry it', () => {
