@@ -48,11 +48,20 @@ class ClusterReplayCache implements ReplayCache {
   private readonly waiting = new Map<number, Waiting>();
   /** Questions asked in this event-loop turn, sent together when it ends. */
   private unsent: ProofQuestion[] = [];
+  /** Each batch's deadline, by its first question's id, until its answers come (one message, in the order asked). */
+  private readonly deadlines = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly timeoutMs: number) {
     process.on('message', (message: unknown) => {
       if (!isOnChannel(message)) return;
-      for (const [id, verdict] of (message as Answers).answers) {
+      const { answers } = message as Answers;
+      const batch = answers[0]?.[0];
+      if (batch !== undefined) {
+        // Cleared, not left to run out: a pending timer would keep the batch alive for the whole timeout.
+        clearTimeout(this.deadlines.get(batch));
+        this.deadlines.delete(batch);
+      }
+      for (const [id, verdict] of answers) {
         this.waiting.get(id)?.resolve(verdict);
         this.waiting.delete(id);
       }
@@ -84,7 +93,11 @@ class ClusterReplayCache implements ReplayCache {
     }
     // false from send means a backlog, not a loss: the message still goes, and the timeout still bounds the wait.
     process.send({ channel: CHANNEL, questions } satisfies Questions);
-    setTimeout(fail, this.timeoutMs).unref();
+    const batch = questions[0]?.[0] ?? -1;
+    this.deadlines.set(batch, setTimeout(() => {
+      this.deadlines.delete(batch);
+      fail();
+    }, this.timeoutMs).unref());
   }
 }
 

@@ -53,6 +53,11 @@ export class MemoryReplayCache implements ReplayCache {
   /** `since`: when this memory began (seconds); a proof issued before it may have been used before a restart. */
   constructor(private readonly since: number) {}
 
+  /** Records held now, swept or not: what the memory costs. */
+  get size(): number {
+    return this.seen.size;
+  }
+
   async record(proof: ProofUse, now: Date): Promise<ProofVerdict> {
     return this.recordNow(proof, now.getTime());
   }

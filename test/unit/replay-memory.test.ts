@@ -22,6 +22,19 @@ describe('the used-proof memory (MemoryReplayCache)', () => {
     expect(memory.recordNow(proof('long', 20), T0 + 19_999)).to.equal('replayed');
   });
 
+  it('moves a proof recorded anew behind the others, so the sweep behind it still drops what has expired', () => {
+    const memory = new MemoryReplayCache(T0 / 1000 - 1);
+    const at = (key: string, expiresAtMs: number) => ({ key, issuedAt: T0 / 1000, expiresAt: expiresAtMs });
+    expect(memory.recordNow(at('again', T0 + 500), T0)).to.equal('first'); // the sweep ran now: the next is due at T0 + 1000
+    for (let i = 0; i < 100; i++) memory.recordNow(at(`short-${i}`, T0 + 900), T0 + 100);
+    // Expired, not yet swept, and used again: had it kept its place at the front, live for long, every sweep would stop there.
+    expect(memory.recordNow(at('again', T0 + 600_000), T0 + 600)).to.equal('first');
+    expect(memory.size).to.equal(101);
+    memory.recordNow(at('later', T0 + 600_000), T0 + 2000); // a sweep is due
+    expect(memory.size).to.equal(2); // 'again' and 'later'
+    expect(memory.recordNow(at('again', T0 + 600_000), T0 + 2001)).to.equal('replayed');
+  });
+
   it('cannot vouch for a proof made before it began (a restart)', () => {
     const memory = new MemoryReplayCache(T0 / 1000 + 1);
     expect(memory.recordNow(proof('before', 10), T0)).to.equal('unverifiable');
