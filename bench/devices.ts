@@ -66,3 +66,20 @@ export async function boundLogin(base: string, credentials: { account: string; p
   }
   throw new Error(`device-bound login at ${url} failed twice, last with ${refusal}`);
 }
+
+/** `count` device-bound sessions of one customer, each with a key of its own, logged in eight at a time. */
+export async function boundSessions(base: string, credentials: { account: string; pin: string }, count: number): Promise<BoundSession[]> {
+  const sessions: BoundSession[] = [];
+  for (let i = 0; i < count; i += 8) sessions.push(...await Promise.all(Array.from({ length: Math.min(8, count - i) }, () => boundLogin(base, credentials))));
+  return sessions;
+}
+
+/** The nonce a proof needs now: the service answers it to any request with a DPoP header, here a login without one. */
+export async function currentNonce(base: string, session: BoundSession): Promise<string> {
+  const url = `${base}/api/auth/login`;
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', dpop: session.device.proof('POST', url, '') }, body: '{}' });
+  await response.arrayBuffer();
+  const nonce = response.headers.get('dpop-nonce');
+  if (!nonce) throw new Error(`${url} answered ${response.status} without a DPoP-Nonce`);
+  return nonce;
+}

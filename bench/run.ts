@@ -24,8 +24,9 @@ import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cpuBetween, cpuSeconds, isPostgres, middle } from './cpu.js';
-import { boundLogin, type BoundSession } from './devices.js';
+import { boundSessions, currentNonce, type BoundSession } from './devices.js';
 import { hostCpuByRate } from './host-rate.js';
+import { instructionsPerRead, printCounts } from './instructions.js';
 import { familyOf, freePort, launch, rssMb, startService, stop, waitFor, type LocalService } from '../scripts/local-service.js';
 import { createScratchDatabase } from '../scripts/scratch-database.js';
 import pg from 'pg';
@@ -171,22 +172,6 @@ async function bearerSessions(base: string, count: number): Promise<string[]> {
   return tokens;
 }
 
-/** Device-bound sessions, each with a key of its own (bench/devices.ts). */
-async function boundSessions(base: string, count: number): Promise<BoundSession[]> {
-  const sessions: BoundSession[] = [];
-  for (let i = 0; i < count; i += 8) sessions.push(...await Promise.all(Array.from({ length: Math.min(8, count - i) }, () => boundLogin(base, ALICE))));
-  return sessions;
-}
-
-/** The nonce a proof needs now: the service answers it to any request with a DPoP header, here a login without one. */
-async function currentNonce(base: string, session: BoundSession): Promise<string> {
-  const url = `${base}/api/auth/login`;
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', dpop: session.device.proof('POST', url, '') }, body: '{}' });
-  await response.arrayBuffer();
-  const nonce = response.headers.get('dpop-nonce');
-  if (!nonce) throw new Error(`${url} answered ${response.status} without a DPoP-Nonce`);
-  return nonce;
-}
 
 /** One request's own headers and body, signed ahead. */
 interface Signed { headers: Record<string, string>; body?: string }
@@ -385,7 +370,7 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
       async () => baselineRow(await measure('floor node:http+pg+node:crypto, 2 processes: same work, bearer', floorTarget,
         (s) => autocannonLoad(withTokens(tokens, { url: `${floor.base}${EMPLOYEE}` }), s))))];
     // Device-bound: the same sessions and proofs for both; the proofs name the service's URL, which the floor checks against too.
-    const sessions = await boundSessions(service.base, SESSIONS);
+    const sessions = await boundSessions(service.base, ALICE, SESSIONS);
     const loadsAt = (to: string) => ({
       read: boundRead(to, service.base, sessions),
       transfer: signedTransfer(to, service.base, sessions, '0.01'),
@@ -441,6 +426,12 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
   }
 }
 
+/** The compiled service (dist/) brought up to date, as `npm start` does before it starts. */
+async function freshBuild(): Promise<void> {
+  const { build, staleness } = await import(new URL('../scripts/build.mjs', import.meta.url).href) as { build(): void; staleness(): string | null };
+  if (staleness()) build();
+}
+
 /** The machine's other work while start times are measured: one core kept busy (a loop in its own process). */
 function busyCore(): { stop(): Promise<void> } {
   const child = launch(['-e', 'for (;;);'], {});
@@ -457,8 +448,7 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(1);
  * brought up to date first, unmeasured).
  */
 async function startTimes(): Promise<string[]> {
-  const { build, staleness } = await import(new URL('../scripts/build.mjs', import.meta.url).href) as { build(): void; staleness(): string | null };
-  if (staleness()) build();
+  await freshBuild();
   const dir = mkdtempSync(join(tmpdir(), 'api-bench-start-'));
   const busy = busyCore();
   const readyMs = async (script: string[], folder: string): Promise<number> => {
@@ -546,9 +536,22 @@ async function hostByRate(): Promise<void> {
   }
 }
 
-// `npm run bench -- start`: the start times alone; `-- device-bound`: the device-bound comparisons alone; `-- host`: host CPU by rate.
+/** `npm run bench -- instructions`: a device-bound read's instructions on each side, counted by callgrind (bench/instructions.ts). */
+async function instructions(): Promise<void> {
+  await freshBuild(); // the service is counted as npm start runs it: compiled
+  const database = await createScratchDatabase(PG_URL, 'api_bench');
+  if (!database) throw new Error(`no PostgreSQL at ${PG_URL} (BENCH_PG_URL)`);
+  try {
+    printCounts(await instructionsPerRead(database.url, SECRETS));
+  } finally {
+    await database.drop();
+  }
+}
+
+// `npm run bench -- start`: the start times alone; `-- device-bound`: the device-bound comparisons alone; `-- host`: host CPU by rate;
+// `-- instructions`: instructions per device-bound read.
 const only = process.argv[2];
-const modes: Record<string, () => Promise<void>> = { start: printStartTimes, 'device-bound': () => main('device-bound'), host: hostByRate };
+const modes: Record<string, () => Promise<void>> = { start: printStartTimes, 'device-bound': () => main('device-bound'), host: hostByRate, instructions };
 (modes[only ?? ''] ?? (() => main()))().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

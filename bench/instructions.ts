@@ -1,0 +1,164 @@
+// `npm run bench -- instructions`: the instructions a device-bound read costs,
+// counted by valgrind's callgrind rather than timed, for the service, the
+// floor's read as a Koa route and the floor (bench/baseline.ts), one process
+// each. A count does not move with what else the machine is doing, so it
+// tells apart changes of a few percent that this machine's timings (±20%
+// between runs) cannot. Each side runs under callgrind with instrumentation
+// off through a warm-up (the JIT's tiers settle), then counts a fixed number
+// of requests: the main thread (JavaScript, the HTTP parser, OpenSSL's
+// signature check) apart from the other threads (V8's garbage collection
+// helpers and optimising compiler, which a long warm-up mostly quietens).
+// What a count does not show is what an instruction costs: cache misses and
+// branch mispredictions, the other half of a CPU's time (see the README).
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boundSessions, currentNonce, type BoundSession } from './devices.js';
+import { freePort, startService, stop, waitFor } from '../scripts/local-service.js';
+
+const WARM_UP = Number(process.env.BENCH_INSTRUCTIONS_WARM_UP ?? 8000);
+const COUNTED = Number(process.env.BENCH_INSTRUCTIONS_COUNTED ?? 2000);
+const CONNECTIONS = 4;
+const SESSIONS = 64;
+const EMPLOYEE = '/api/sample/employee/000010';
+const ALICE = { account: '100000001', pin: '12345' };
+
+/** OpenSSL's own functions (statically linked into node): the ECDSA check, SHA-256 and HMAC. */
+const OPENSSL = /ecp_nistz256|sha256_block|sha512_block|^\S*bn_|BN_|EVP_|ossl_|OPENSSL_|CRYPTO_|EC_|ECDSA_|HMAC|SHA256/;
+
+interface Side { name: string; args: string[]; env: (port: number) => Promise<Record<string, string>>; ready: string }
+
+export interface Count {
+  side: string;
+  /** Thousands of instructions per request: the main thread, of which OpenSSL, and all other threads. */
+  main: number;
+  openssl: number;
+  others: number;
+}
+
+function requireValgrind(): void {
+  // callgrind_annotate --version exits 255 after printing it: only a command that cannot start counts as missing.
+  const missing = ['valgrind', 'callgrind_control', 'callgrind_annotate'].filter((command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).error);
+  if (missing.length) throw new Error(`npm run bench -- instructions needs valgrind's ${missing.join(', ')}: apt-get install valgrind`);
+}
+
+/** A device-bound GET of the employee, each with a fresh proof naming `base`, CONNECTIONS at a time; every answer must be 200. */
+async function drive(base: string, count: number, sessions: BoundSession[], nonceFrom: string): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const first = sessions[0];
+  if (!first) throw new Error('no sessions');
+  let nonce = await currentNonce(nonceFrom, first);
+  let nonceAt = Date.now();
+  let next = 0;
+  const refused: number[] = [];
+  const get = (session: BoundSession) => new Promise<number>((resolve, reject) => {
+    const headers = { authorization: `DPoP ${session.token}`, dpop: session.device.proof('GET', `${base}${EMPLOYEE}`, nonce, session.token) };
+    request(`${base}${EMPLOYEE}`, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject).end();
+  });
+  try {
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (next < count) {
+        const session = sessions[next++ % sessions.length] ?? first;
+        if (Date.now() - nonceAt > 20_000) [nonce, nonceAt] = [await currentNonce(nonceFrom, first), Date.now()];
+        const status = await get(session);
+        if (status !== 200) refused.push(status);
+      }
+    }));
+  } finally {
+    agent.destroy();
+  }
+  if (refused.length) throw new Error(`${base}: ${refused.length} of ${count} reads refused (first: ${refused[0]})`);
+}
+
+/** Self cost of the functions matching `pattern` in a callgrind dump, and the dump's total. */
+function costs(file: string, pattern: RegExp): { total: number; matching: number } {
+  const text = execFileSync('callgrind_annotate', ['--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  let matching = 0;
+  for (const line of text.split('\n')) {
+    const row = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(\S+)/.exec(line);
+    if (row && pattern.test(row[2] ?? '')) matching += Number((row[1] ?? '0').replaceAll(',', ''));
+  }
+  const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? NaN);
+  return { total, matching };
+}
+
+async function count(side: Side, sessions: BoundSession[], nonceFrom: string): Promise<Count> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const out = mkdtempSync(join(tmpdir(), 'api-bench-callgrind-'));
+  const child: ChildProcess = spawn('valgrind', [
+    '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', // V8 writes code at run time
+    `--callgrind-out-file=${join(out, 'callgrind.%p')}`, process.execPath, ...side.args,
+  ], { env: { ...process.env, ...await side.env(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  try {
+    await waitFor(`${base}${side.ready}`, () => true, child).catch((error: unknown) => {
+      throw new Error(`${side.name} did not start under valgrind: ${stderr}`, { cause: error });
+    });
+    await drive(base, WARM_UP, sessions, nonceFrom);
+    execFileSync('callgrind_control', ['--instr=on', String(child.pid)], { stdio: 'ignore' });
+    await drive(base, COUNTED, sessions, nonceFrom);
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+    const dumps = readdirSync(out).filter((f) => /-\d+$/.test(f));
+    const mainDump = dumps.find((f) => f.endsWith('-01'));
+    if (!mainDump) throw new Error(`${side.name}: callgrind wrote no dump of the main thread (${dumps.join(', ') || 'none'})`);
+    const main = costs(join(out, mainDump), OPENSSL);
+    const others = dumps.filter((f) => f !== mainDump)
+      .reduce((sum, f) => sum + Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(out, f), 'utf8'))?.[1] ?? 0), 0);
+    const perRequest = (n: number) => n / COUNTED / 1000;
+    return { side: side.name, main: perRequest(main.total), openssl: perRequest(main.matching), others: perRequest(others) };
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve(null)));
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Counts the three sides on a scratch database `dbUrl` that the service lays out; prints a table and the ratios. */
+export async function instructionsPerRead(dbUrl: string, secrets: Record<string, string>): Promise<Count[]> {
+  requireValgrind();
+  const serviceEnv = { DB_URL: dbUrl, ...secrets, NODE_ENV: 'development', DEMO_DATA: 'true', LOGIN_RATE_PER_MINUTE: '100000', DB_POOL_SIZE: '10', WORKERS: '1' };
+  // A service of its own logs the sessions in and names the nonce; the counted sides share its secret, so they take both.
+  const front = await startService({ ...serviceEnv, LOG_LEVEL: 'warn' }, ['dist/app/server.js']);
+  try {
+    const sessions = await boundSessions(front.base, ALICE, SESSIONS);
+    const floor = (framework: Record<string, string>) => async (port: number) => ({
+      DB_URL: dbUrl, PORT: String(port), ...secrets, BASELINE_WORKERS: '1', CHECKS: 'node-crypto', EXPECTED_ORIGIN: `http://127.0.0.1:${port}`, ...framework,
+    });
+    const sides: Side[] = [
+      {
+        name: 'service (WORKERS=1, access log at info)', args: ['dist/app/server.js'], ready: '/health/ready',
+        env: async (port) => ({ ...serviceEnv, LOG_LEVEL: 'info', PORT: String(port), METRICS_PORT: String(await freePort()), PUBLIC_ORIGIN: `http://127.0.0.1:${port}` }),
+      },
+      { name: "the floor's read as a Koa route", args: ['--import', 'tsx', 'bench/baseline.ts'], ready: '/x', env: floor({ FRAMEWORK: 'koa' }) },
+      { name: 'the floor (node:http)', args: ['--import', 'tsx', 'bench/baseline.ts'], ready: '/x', env: floor({}) },
+    ];
+    const counts: Count[] = [];
+    for (const side of sides) {
+      counts.push(await count(side, sessions, front.base));
+      console.log(`(${side.name}: counted)`);
+    }
+    return counts;
+  } finally {
+    await stop(front.child);
+  }
+}
+
+export function printCounts(counts: Count[]): void {
+  console.log(`\nInstructions per device-bound read (callgrind, thousands; ${COUNTED} reads counted after ${WARM_UP} uncounted, ${CONNECTIONS} connections, one process each):\n`);
+  console.log('| side | main thread | of it OpenSSL | main thread without OpenSSL | other threads (GC, compiler) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const c of counts) console.log(`| ${c.side} | ${c.main.toFixed(0)} | ${c.openssl.toFixed(0)} | ${(c.main - c.openssl).toFixed(0)} | ${c.others.toFixed(0)} |`);
+  const [service, koa, floor] = counts;
+  if (!service || !koa || !floor) return;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  console.log(`\nservice / floor: main thread ${ratio(service.main, floor.main)}, without OpenSSL ${ratio(service.main - service.openssl, floor.main - floor.openssl)}`);
+  console.log(`service / Koa route: main thread ${ratio(service.main, koa.main)}, without OpenSSL ${ratio(service.main - service.openssl, koa.main - koa.openssl)}`);
+  console.log(`Koa route / floor: main thread ${ratio(koa.main, floor.main)}, without OpenSSL ${ratio(koa.main - koa.openssl, floor.main - floor.openssl)}`);
+}
