@@ -18,7 +18,7 @@ const HSTS = 'max-age=31536000; includeSubDomains';
  */
 export async function responseHeaders(ctx: Context, next: Next): Promise<void> {
   const { res } = ctx;
-  const offered = ctx.get('X-Request-Id');
+  const offered = ctx.get('x-request-id');
   const requestId = SANE_REQUEST_ID.test(offered) ? offered : uuidv4();
   ctx.state.requestId = requestId;
   res.setHeader('X-Request-Id', requestId);

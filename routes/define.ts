@@ -106,27 +106,29 @@ export function mountRoutes(router: Router, specs: RouteSpec[], deps: RouteDeps)
   const readBody = jsonBodyReader();
   for (const spec of specs) {
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    const routeName = `${spec.method.toUpperCase()} ${spec.path}`;
     router[spec.method](koaPath, async (ctx: Context, next: Next) => {
-      ctx.state.route = `${spec.method.toUpperCase()} ${spec.path}`;
+      ctx.state.route = routeName;
       const now = deps.clock();
       const context = requestContext(ctx);
       const url = requestUrl(ctx, deps.publicOrigin);
+      // Header names as node keeps them (lower case): Koa's ctx.get need not fold them again.
+      const dpop = ctx.get('dpop');
       // A client speaking DPoP always gets the current nonce, so its next proof needs no extra round trip.
-      if (ctx.get('DPoP')) ctx.set('DPoP-Nonce', deps.auth.nonce(now));
+      if (dpop) ctx.set('DPoP-Nonce', deps.auth.nonce(now));
       let session: HostSession | undefined;
       let proof: VerifiedProof | null = null;
       if (spec.access !== 'public') {
-        ({ session, proof } = await deps.auth.authenticate({
-          authorization: ctx.get('Authorization'), dpop: ctx.get('DPoP'), method: ctx.method, url,
-        }, context, now));
+        ({ session, proof } = await deps.auth.authenticate({ authorization: ctx.get('authorization'), dpop, method: ctx.method, url }, context, now));
         context.customerId = session.customerId;
         if (spec.access === 'staff' && session.role !== 'staff') throw problem('forbidden', { detail: 'This needs a staff session.' });
       }
       if (spec.body) await readBody(ctx);
-      const input = { ...validatedInput(spec, ctx), session, proof, context, now, url } as Input<Schema, Schema, Schema, Schema>;
+      const { params, query, body, headers } = validatedInput(spec, ctx);
+      const input = { params, query, body, headers, session, proof, context, now, url } as Input<Schema, Schema, Schema, Schema>;
       const reply = await spec.handle(input);
       ctx.status = reply.status;
-      for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
+      if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) ctx.set(name, value);
       if (reply.body !== undefined) ctx.body = reply.body;
       await next();
     });

@@ -70,16 +70,19 @@ function fieldErrors(error: ValidationError, where: string): FieldError[] {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
-/** Paths of strings (and object keys) holding such characters, anywhere in the input. */
-function unsafeTextPaths(value: unknown, path: string): string[] {
-  if (typeof value === 'string') return UNSAFE_TEXT.test(value) ? [path] : [];
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, inner]) => {
-      const at = path ? `${path}.${key}` : key;
-      return UNSAFE_TEXT.test(key) ? [at] : unsafeTextPaths(inner, at);
-    });
+/** Adds to `found` the paths of strings (and object keys) holding such characters, anywhere in the input. */
+function collectUnsafeText(value: unknown, path: string, found: string[]): void {
+  if (typeof value === 'string') {
+    if (UNSAFE_TEXT.test(value)) found.push(path);
+    return;
   }
-  return [];
+  if (!value || typeof value !== 'object') return;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const at = path ? `${path}.${key}` : key;
+    if (UNSAFE_TEXT.test(key)) found.push(at);
+    else collectUnsafeText((value as Record<string, unknown>)[key], at, found);
+  }
 }
 
 const rejectsUnknown = new WeakMap<Schema, boolean>();
@@ -103,7 +106,8 @@ function unknownKeyErrors(schema: Schema, value: unknown, where: string): FieldE
 
 function validated(schema: Schema | undefined, value: unknown, where: string, strict: boolean): unknown {
   if (!schema) return {};
-  const bad = unsafeTextPaths(value, '');
+  const bad: string[] = [];
+  collectUnsafeText(value, '', bad);
   if (bad.length) throw invalid(bad.map((path) => ({ path: `${where}${path}`, message: 'must not contain control or text-direction characters' })));
   // Unknown keys are refused before yup sees them; the known ones are then checked in full.
   const unknown = unknownKeyErrors(schema, value, where);
@@ -146,7 +150,10 @@ function noQuery(ctx: Context): Record<string, never> {
 
 function headerInput(schema: Schema | undefined, ctx: Context): Record<string, string> {
   const names = Object.keys(schema?.fields ?? {});
-  return Object.fromEntries(names.flatMap((name) => (ctx.get(name) ? [[name, ctx.get(name)]] : [])));
+  return Object.fromEntries(names.flatMap((name) => {
+    const value = ctx.get(name);
+    return value ? [[name, value]] : [];
+  }));
 }
 
 /** The route's input, each part validated against its schema (an undeclared part is empty). */
