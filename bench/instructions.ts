@@ -9,7 +9,8 @@
 // signature check) apart from the other threads (V8's garbage collection
 // helpers and optimising compiler, which a long warm-up mostly quietens).
 // What a count does not show is what an instruction costs: cache misses and
-// branch mispredictions, the other half of a CPU's time (see the README).
+// branch mispredictions, which BENCH_INSTRUCTIONS_CACHE=1 has callgrind
+// simulate (a model, not this CPU's counters, which this VM does not offer).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -20,6 +21,8 @@ import { freePort, startService, stop, waitFor } from '../scripts/local-service.
 
 const WARM_UP = Number(process.env.BENCH_INSTRUCTIONS_WARM_UP ?? 8000);
 const COUNTED = Number(process.env.BENCH_INSTRUCTIONS_COUNTED ?? 2000);
+/** BENCH_INSTRUCTIONS_CACHE=1: callgrind also simulates the caches and branch predictor (about twice as slow). */
+const SIMULATE = process.env.BENCH_INSTRUCTIONS_CACHE === '1';
 const CONNECTIONS = 4;
 const SESSIONS = 64;
 const EMPLOYEE = '/api/sample/employee/000010';
@@ -36,6 +39,8 @@ export interface Count {
   main: number;
   openssl: number;
   others: number;
+  /** With SIMULATE, the main thread's simulated misses per request: instruction and data L1, last level, mispredicted branches. */
+  misses?: { l1i: number; l1d: number; last: number; branches: number };
 }
 
 function requireValgrind(): void {
@@ -75,24 +80,35 @@ async function drive(base: string, count: number, sessions: BoundSession[], nonc
   if (refused.length) throw new Error(`${base}: ${refused.length} of ${count} reads refused (first: ${refused[0]})`);
 }
 
-/** Self cost of the functions matching `pattern` in a callgrind dump, and the dump's total. */
-function costs(file: string, pattern: RegExp): { total: number; matching: number } {
+/** A dump's totals by event (Ir, and with the simulation I1mr, D1mr, ...). */
+function totals(file: string): Record<string, number> {
+  const text = readFileSync(file, 'utf8');
+  const events = /^events: (.+)$/m.exec(text)?.[1]?.split(' ') ?? [];
+  const values = /^(?:summary|totals): (.+)$/m.exec(text)?.[1]?.split(' ').map(Number) ?? [];
+  return Object.fromEntries(events.map((event, i) => [event, values[i] ?? NaN]));
+}
+
+/** Self cost (instructions) of the functions matching `pattern` in a callgrind dump. */
+function costOf(file: string, pattern: RegExp): number {
   const text = execFileSync('callgrind_annotate', ['--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
   let matching = 0;
   for (const line of text.split('\n')) {
-    const row = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(\S+)/.exec(line);
+    // Instructions first, then (with the simulation) the other events' columns, then file:function.
+    const row = /^\s*([\d,]+) \(\s*[\d.]+%\)\s.*?\S*?:(\S+)/.exec(line);
     if (row && pattern.test(row[2] ?? '')) matching += Number((row[1] ?? '0').replaceAll(',', ''));
   }
-  const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? NaN);
-  return { total, matching };
+  return matching;
 }
 
-async function count(side: Side, sessions: BoundSession[], nonceFrom: string): Promise<Count> {
+async function count(side: Side, nonceFrom: string): Promise<Count> {
+  // Sessions of its own, logged in now: a slow count outlasts the idle timeout of sessions made for an earlier side.
+  const sessions = await boundSessions(nonceFrom, ALICE, SESSIONS);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const out = mkdtempSync(join(tmpdir(), 'api-bench-callgrind-'));
   const child: ChildProcess = spawn('valgrind', [
     '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', // V8 writes code at run time
+    ...(SIMULATE ? ['--cache-sim=yes', '--branch-sim=yes'] : []),
     `--callgrind-out-file=${join(out, 'callgrind.%p')}`, process.execPath, ...side.args,
   ], { env: { ...process.env, ...await side.env(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -108,11 +124,18 @@ async function count(side: Side, sessions: BoundSession[], nonceFrom: string): P
     const dumps = readdirSync(out).filter((f) => /-\d+$/.test(f));
     const mainDump = dumps.find((f) => f.endsWith('-01'));
     if (!mainDump) throw new Error(`${side.name}: callgrind wrote no dump of the main thread (${dumps.join(', ') || 'none'})`);
-    const main = costs(join(out, mainDump), OPENSSL);
-    const others = dumps.filter((f) => f !== mainDump)
-      .reduce((sum, f) => sum + Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(out, f), 'utf8'))?.[1] ?? 0), 0);
-    const perRequest = (n: number) => n / COUNTED / 1000;
-    return { side: side.name, main: perRequest(main.total), openssl: perRequest(main.matching), others: perRequest(others) };
+    const main = totals(join(out, mainDump));
+    const others = dumps.filter((f) => f !== mainDump).reduce((sum, f) => sum + (totals(join(out, f)).Ir ?? 0), 0);
+    const perRequest = (n = NaN) => n / COUNTED / 1000;
+    return {
+      side: side.name, main: perRequest(main.Ir), openssl: perRequest(costOf(join(out, mainDump), OPENSSL)), others: perRequest(others),
+      ...(SIMULATE ? {
+        misses: {
+          l1i: perRequest(main.I1mr), l1d: perRequest((main.D1mr ?? NaN) + (main.D1mw ?? NaN)),
+          last: perRequest((main.ILmr ?? NaN) + (main.DLmr ?? NaN) + (main.DLmw ?? NaN)), branches: perRequest((main.Bcm ?? NaN) + (main.Bim ?? NaN)),
+        },
+      } : {}),
+    };
   } finally {
     child.kill('SIGKILL');
     await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve(null)));
@@ -124,10 +147,9 @@ async function count(side: Side, sessions: BoundSession[], nonceFrom: string): P
 export async function instructionsPerRead(dbUrl: string, secrets: Record<string, string>): Promise<Count[]> {
   requireValgrind();
   const serviceEnv = { DB_URL: dbUrl, ...secrets, NODE_ENV: 'development', DEMO_DATA: 'true', LOGIN_RATE_PER_MINUTE: '100000', DB_POOL_SIZE: '10', WORKERS: '1' };
-  // A service of its own logs the sessions in and names the nonce; the counted sides share its secret, so they take both.
+  // A service of its own logs the sessions in and names the nonce; the counted sides share its secret and database, so they take both.
   const front = await startService({ ...serviceEnv, LOG_LEVEL: 'warn' }, ['dist/app/server.js']);
   try {
-    const sessions = await boundSessions(front.base, ALICE, SESSIONS);
     const floor = (framework: Record<string, string>) => async (port: number) => ({
       DB_URL: dbUrl, PORT: String(port), ...secrets, BASELINE_WORKERS: '1', CHECKS: 'node-crypto', EXPECTED_ORIGIN: `http://127.0.0.1:${port}`, ...framework,
     });
@@ -141,7 +163,7 @@ export async function instructionsPerRead(dbUrl: string, secrets: Record<string,
     ];
     const counts: Count[] = [];
     for (const side of sides) {
-      counts.push(await count(side, sessions, front.base));
+      counts.push(await count(side, front.base));
       console.log(`(${side.name}: counted)`);
     }
     return counts;
@@ -155,6 +177,12 @@ export function printCounts(counts: Count[]): void {
   console.log('| side | main thread | of it OpenSSL | main thread without OpenSSL | other threads (GC, compiler) |');
   console.log('|---|---:|---:|---:|---:|');
   for (const c of counts) console.log(`| ${c.side} | ${c.main.toFixed(0)} | ${c.openssl.toFixed(0)} | ${(c.main - c.openssl).toFixed(0)} | ${c.others.toFixed(0)} |`);
+  if (counts.some((c) => c.misses)) {
+    console.log('\nSimulated misses per read on the main thread (thousands; callgrind\'s model of this machine\'s caches):\n');
+    console.log('| side | L1 instruction | L1 data | last level | mispredicted branches |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const { side, misses: m } of counts) if (m) console.log(`| ${side} | ${m.l1i.toFixed(1)} | ${m.l1d.toFixed(1)} | ${m.last.toFixed(2)} | ${m.branches.toFixed(1)} |`);
+  }
   const [service, koa, floor] = counts;
   if (!service || !koa || !floor) return;
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
