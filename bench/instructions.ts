@@ -7,7 +7,8 @@
 // off through a warm-up (the JIT's tiers settle), then counts a fixed number
 // of requests: the main thread (JavaScript, the HTTP parser, OpenSSL's
 // signature check) apart from the other threads (V8's garbage collection
-// helpers and optimising compiler, which a long warm-up mostly quietens).
+// helpers and optimising compiler, still busy after the warm-up at
+// callgrind's pace, and less repeatable than the main thread).
 // What a count does not show is what an instruction costs: cache misses and
 // branch mispredictions, which BENCH_INSTRUCTIONS_CACHE=1 has callgrind
 // simulate (a model, not this CPU's counters, which this VM does not offer).
@@ -24,9 +25,14 @@ const COUNTED = Number(process.env.BENCH_INSTRUCTIONS_COUNTED ?? 2000);
 /** BENCH_INSTRUCTIONS_CACHE=1: callgrind also simulates the caches and branch predictor (about twice as slow). */
 const SIMULATE = process.env.BENCH_INSTRUCTIONS_CACHE === '1';
 const CONNECTIONS = 4;
-const SESSIONS = 64;
-const EMPLOYEE = '/api/sample/employee/000010';
-const ALICE = { account: '100000001', pin: '12345' };
+
+/** What the bench reads, as bench/run.ts defines it for every scenario: whose sessions, how many, and which path. */
+export interface Workload {
+  secrets: Record<string, string>;
+  customer: { account: string; pin: string };
+  sessions: number;
+  path: string;
+}
 
 /** OpenSSL's own functions (statically linked into node): the ECDSA check, SHA-256 and HMAC. */
 const OPENSSL = /ecp_nistz256|sha256_block|sha512_block|^\S*bn_|BN_|EVP_|ossl_|OPENSSL_|CRYPTO_|EC_|ECDSA_|HMAC|SHA256/;
@@ -49,8 +55,8 @@ function requireValgrind(): void {
   if (missing.length) throw new Error(`npm run bench -- instructions needs valgrind's ${missing.join(', ')}: apt-get install valgrind`);
 }
 
-/** A device-bound GET of the employee, each with a fresh proof naming `base`, CONNECTIONS at a time; every answer must be 200. */
-async function drive(base: string, count: number, sessions: BoundSession[], nonceFrom: string): Promise<void> {
+/** Device-bound GETs of `path`, each with a fresh proof naming `base`, CONNECTIONS at a time; every answer must be 200. */
+async function drive(base: string, path: string, count: number, sessions: BoundSession[], nonceFrom: string): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const first = sessions[0];
   if (!first) throw new Error('no sessions');
@@ -59,8 +65,8 @@ async function drive(base: string, count: number, sessions: BoundSession[], nonc
   let next = 0;
   const refused: number[] = [];
   const get = (session: BoundSession) => new Promise<number>((resolve, reject) => {
-    const headers = { authorization: `DPoP ${session.token}`, dpop: session.device.proof('GET', `${base}${EMPLOYEE}`, nonce, session.token) };
-    request(`${base}${EMPLOYEE}`, { agent, headers }, (res) => {
+    const headers = { authorization: `DPoP ${session.token}`, dpop: session.device.proof('GET', `${base}${path}`, nonce, session.token) };
+    request(`${base}${path}`, { agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     }).on('error', reject).end();
@@ -100,9 +106,9 @@ function costOf(file: string, pattern: RegExp): number {
   return matching;
 }
 
-async function count(side: Side, nonceFrom: string): Promise<Count> {
+async function count(side: Side, workload: Workload, nonceFrom: string): Promise<Count> {
   // Sessions of its own, logged in now: a slow count outlasts the idle timeout of sessions made for an earlier side.
-  const sessions = await boundSessions(nonceFrom, ALICE, SESSIONS);
+  const sessions = await boundSessions(nonceFrom, workload.customer, workload.sessions);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const out = mkdtempSync(join(tmpdir(), 'api-bench-callgrind-'));
@@ -117,9 +123,9 @@ async function count(side: Side, nonceFrom: string): Promise<Count> {
     await waitFor(`${base}${side.ready}`, () => true, child).catch((error: unknown) => {
       throw new Error(`${side.name} did not start under valgrind: ${stderr}`, { cause: error });
     });
-    await drive(base, WARM_UP, sessions, nonceFrom);
+    await drive(base, workload.path, WARM_UP, sessions, nonceFrom);
     execFileSync('callgrind_control', ['--instr=on', String(child.pid)], { stdio: 'ignore' });
-    await drive(base, COUNTED, sessions, nonceFrom);
+    await drive(base, workload.path, COUNTED, sessions, nonceFrom);
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
     const dumps = readdirSync(out).filter((f) => /-\d+$/.test(f));
     const mainDump = dumps.find((f) => f.endsWith('-01'));
@@ -144,8 +150,9 @@ async function count(side: Side, nonceFrom: string): Promise<Count> {
 }
 
 /** Counts the three sides on a scratch database `dbUrl` that the service lays out; prints a table and the ratios. */
-export async function instructionsPerRead(dbUrl: string, secrets: Record<string, string>): Promise<Count[]> {
+export async function instructionsPerRead(dbUrl: string, workload: Workload): Promise<Count[]> {
   requireValgrind();
+  const { secrets } = workload;
   const serviceEnv = { DB_URL: dbUrl, ...secrets, NODE_ENV: 'development', DEMO_DATA: 'true', LOGIN_RATE_PER_MINUTE: '100000', DB_POOL_SIZE: '10', WORKERS: '1' };
   // A service of its own logs the sessions in and names the nonce; the counted sides share its secret and database, so they take both.
   const front = await startService({ ...serviceEnv, LOG_LEVEL: 'warn' }, ['dist/app/server.js']);
@@ -163,7 +170,7 @@ export async function instructionsPerRead(dbUrl: string, secrets: Record<string,
     ];
     const counts: Count[] = [];
     for (const side of sides) {
-      counts.push(await count(side, front.base));
+      counts.push(await count(side, workload, front.base));
       console.log(`(${side.name}: counted)`);
     }
     return counts;

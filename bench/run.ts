@@ -172,7 +172,6 @@ async function bearerSessions(base: string, count: number): Promise<string[]> {
   return tokens;
 }
 
-
 /** One request's own headers and body, signed ahead. */
 interface Signed { headers: Record<string, string>; body?: string }
 
@@ -542,7 +541,7 @@ async function instructions(): Promise<void> {
   const database = await createScratchDatabase(PG_URL, 'api_bench');
   if (!database) throw new Error(`no PostgreSQL at ${PG_URL} (BENCH_PG_URL)`);
   try {
-    printCounts(await instructionsPerRead(database.url, SECRETS));
+    printCounts(await instructionsPerRead(database.url, { secrets: SECRETS, customer: ALICE, sessions: SESSIONS, path: EMPLOYEE }));
   } finally {
     await database.drop();
   }
