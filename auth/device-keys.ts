@@ -10,6 +10,7 @@
 // header, and the error classes whose codes the refusals log.
 import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors, type JWK } from 'jose';
+import { RecentlyUsed } from './recently-used.js';
 import { DPOP_ALGORITHMS } from './refusals.js';
 
 export type DeviceAlgorithm = (typeof DPOP_ALGORITHMS)[number];
@@ -27,7 +28,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 const SIGNATURE_BYTES = 64;
 /** P-256 coordinates and Ed25519 public keys are 32 bytes, in base64url 43 characters. */
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
-/** Distinct proof headers (so device keys) kept; past it, the longest unused goes first (a stranger inventing keys only evicts). */
+/** Distinct proof headers (so device keys) kept; past it, one unused since the last sweep goes first (a stranger inventing keys evicts the ones it invented; the keys of devices in use are spared). */
 const KEPT_HEADERS = 10_000;
 /** A device's header is about 215 characters; a longer one (padded members) is checked every time, never kept, so the memory stays about 10,000 × 1 KB at most. */
 const KEPT_HEADER_CHARS = 1024;
@@ -53,7 +54,7 @@ export interface ProofHeader {
 
 export class DeviceKeys {
   /** By the protected header's text as sent: every proof of one device carries the same header. */
-  private readonly kept = new Map<string, ProofHeader>();
+  private readonly kept = new RecentlyUsed<ProofHeader>(KEPT_HEADERS);
 
   /** How many proof headers are remembered now. */
   get keptHeaders(): number {
@@ -70,12 +71,8 @@ export class DeviceKeys {
   ofProof(jws: string): ProofHeader {
     const end = jws.indexOf('.');
     const text = end < 0 ? jws : jws.slice(0, end); // the segment jose's decodeProtectedHeader reads
-    const known = this.kept.get(text);
-    if (known) {
-      this.kept.delete(text); // re-inserted: the map's order is least recently used first
-      this.kept.set(text, known);
-      return known;
-    }
+    const known = this.kept.use(text);
+    if (known) return known;
     const { alg, jwk } = deviceJwsHeader(jws, 'dpop+jwt');
     const members = publicMembers(jwk, alg);
     let key: KeyObject;
@@ -89,10 +86,6 @@ export class DeviceKeys {
     const header: ProofHeader = { alg, key: { jwk: members, jkt, kty: members.kty as 'EC' | 'OKP', key } };
     if (text.length > KEPT_HEADER_CHARS) return header;
     this.kept.set(text, header);
-    if (this.kept.size > KEPT_HEADERS) {
-      const [oldest] = this.kept.keys();
-      if (oldest !== undefined) this.kept.delete(oldest);
-    }
     return header;
   }
 }

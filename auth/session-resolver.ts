@@ -12,6 +12,7 @@ import type { Host, RequestContext } from '../db/host.js';
 import { readSession, resolveSession, type HostSession, type ResolveOutcome } from '../db/host-sessions.js';
 import type { DpopVerifier, VerifiedProof } from './dpop.js';
 import { tokenRefused, type Scheme } from './refusals.js';
+import { RecentlyUsed } from './recently-used.js';
 import { inSpan } from './spans.js';
 import type { TokenVerifier, VerifiedToken } from './tokens.js';
 
@@ -44,7 +45,7 @@ export const schemeOf = (session: { jkt: string | null }): Scheme => (session.jk
 
 /** RFC 7235 §2.1: the scheme is case-insensitive ("bearer" is Bearer, "dpop" DPoP). */
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
-/** Sessions whose last idle-clock write this instance remembers; the oldest entries are forgotten first. */
+/** Sessions whose last idle-clock write this instance remembers; past it, one not seen since the last sweep is forgotten first. */
 const REMEMBERED_SESSIONS = 100_000;
 
 export class SessionResolver {
@@ -54,7 +55,7 @@ export class SessionResolver {
   /** Lookups that wrote the host row's idle clock (the host reports lastSeenAt = now when it did). */
   touches = 0;
   /** Session id → when its idle clock was last written (ms), as last seen by this instance. */
-  private readonly clockWrittenAt = new Map<string, number>();
+  private readonly clockWrittenAt = new RecentlyUsed<number>(REMEMBERED_SESSIONS);
 
   constructor(
     private readonly host: Host,
@@ -119,7 +120,7 @@ export class SessionResolver {
   }
 
   private async fetch(sessionId: string, context: RequestContext, now: Date, span: Span | null): Promise<ResolveOutcome> {
-    const written = this.clockWrittenAt.get(sessionId);
+    const written = this.clockWrittenAt.use(sessionId);
     if (written !== undefined && now.getTime() < written + this.policy.touchSeconds * 1000) {
       span?.setAttribute('session.lookup', 'read');
       const session = await readSession(this.host, sessionId, context);
@@ -143,11 +144,6 @@ export class SessionResolver {
   }
 
   private remember(session: HostSession): void {
-    this.clockWrittenAt.delete(session.sessionId); // re-insert: the map's order is least recently seen first
     this.clockWrittenAt.set(session.sessionId, session.lastSeenAt.getTime());
-    if (this.clockWrittenAt.size > REMEMBERED_SESSIONS) {
-      const [oldest] = this.clockWrittenAt.keys();
-      if (oldest !== undefined) this.clockWrittenAt.delete(oldest);
-    }
   }
 }

@@ -7,6 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { ProblemError } from '../contract/problems.js';
 import type { KeyRing } from './keyring.js';
+import { RecentlyUsed } from './recently-used.js';
 import { tokenRefused, type Scheme } from './refusals.js';
 
 export const TOKEN_ISSUER = 'host-session-api';
@@ -16,7 +17,7 @@ const ALGORITHM = 'HS256';
 const CLOCK_SKEW_SECONDS = 5;
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
-/** Tokens whose check is remembered; past it, the least recently presented is forgotten first. */
+/** Tokens whose check is remembered; past it, one not presented since the last sweep is forgotten first. */
 const REMEMBERED_TOKENS = 10_000;
 
 export interface TokenClaims {
@@ -112,24 +113,17 @@ function checkedToken(keys: KeyRing, token: string, scheme: Scheme, now: Date): 
  * remembered: a forged one costs the full check each time it is sent.
  */
 export class TokenVerifier {
-  private readonly remembered = new Map<string, { verified: VerifiedToken; untilMs: number }>();
+  private readonly remembered = new RecentlyUsed<{ verified: VerifiedToken; untilMs: number }>(REMEMBERED_TOKENS);
 
   constructor(private readonly keys: KeyRing) {}
 
   verify(token: string, scheme: Scheme, now: Date): VerifiedToken {
-    const known = this.remembered.get(token);
-    this.remembered.delete(token); // re-inserted below when still good: the map's order is least recently presented first
-    if (known && now.getTime() < known.untilMs) {
-      this.remembered.set(token, known);
-      return known.verified;
-    }
+    const known = this.remembered.use(token);
+    if (known && now.getTime() < known.untilMs) return known.verified;
+    this.remembered.delete(token);
     const { claims, untilMs } = checkedToken(this.keys, token, scheme, now);
     const verified = { ...claims, ath: sha256Base64url(token) };
     this.remembered.set(token, { verified, untilMs });
-    if (this.remembered.size > REMEMBERED_TOKENS) {
-      const [oldest] = this.remembered.keys();
-      if (oldest !== undefined) this.remembered.delete(oldest);
-    }
     return verified;
   }
 }
