@@ -2,15 +2,16 @@
 // map that, past its capacity, forgets an entry not used since it was last
 // looked at (a second-chance, or CLOCK, approximation of least recently used).
 //
-// Why not a Map kept in use order: moving a found entry to the end (delete,
-// then set) on every request left a hole in the map's table, so each map
-// rebuilt its table every few dozen requests; and moved under the request's
-// own key (a new string, often a slice of a whole header), every hit kept
-// that request's header alive until the entry's next use. Both outlived two
-// young-generation collections and were promoted to the old generation, whose
-// collections followed (issue 25). Here a hit only marks its entry; the map
-// changes when a new key comes or the capacity is passed, and a key is stored
-// as a copy of its own, never as a view of the header it was cut from.
+// Why not a Map kept in use order, as the three caches were: moving a found
+// entry to the end (delete, then set) on every request left a hole in the
+// map's table, so each map rebuilt its table every few dozen requests; and
+// the key stored was the request's own string, often a slice of a whole
+// header, which kept that header alive with it (a DPoP header segment held its
+// whole proof, so 10,000 kept headers were bounded by the proofs' size, not
+// by 1 KB each). Here a hit only marks its entry; the map changes when a new
+// key comes or the capacity is passed, and a key is stored as a copy of its
+// own. (Issue 25 looked here for the cluster workers' old-generation
+// promotion; the change left it where it was.)
 
 interface Entry<V> {
   value: V;
