@@ -66,6 +66,20 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
       const proofFor = (device: TestDevice, token: string, changes: Partial<Parameters<TestDevice['proof']>[0]> = {}) =>
         device.proof({ method: 'GET', url: `${service}${EMPLOYEE}`, token, ...changes });
 
+      it('answers with the headers the service answers with (the contract\u2019s), not fewer', async () => {
+        const { device, token } = await boundSession();
+        const [served, floor] = [
+          await request(service, 'GET', EMPLOYEE, { headers: { authorization: `DPoP ${token}`, dpop: await proofFor(device, token) } }),
+          await read(`DPoP ${token}`, await proofFor(device, token)),
+        ];
+        expect([served.status, floor.status]).to.deep.equal([200, 200]);
+        // The values that differ per answer are compared by name only.
+        const PER_ANSWER = new Set(['date', 'x-request-id', 'dpop-nonce', 'content-length', 'keep-alive', 'connection']);
+        const headers = (response: typeof served) => Object.fromEntries([...response.headers].map(([name, value]) => [name, PER_ANSWER.has(name) ? '(per answer)' : value]));
+        expect(headers(floor)).to.deep.equal(headers(served));
+        expect(floor.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
+      });
+
       it('serves a good proof once, and refuses it replayed', async () => {
         const { device, token } = await boundSession();
         const proof = await proofFor(device, token);
