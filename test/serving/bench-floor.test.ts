@@ -2,7 +2,9 @@
 // device-bound read is measured against: a floor that skipped a check would be
 // faster, and the bench's ratio a flattering lie. So the floor, plain and as a
 // Koa route, is held here to every refusal it claims, for proofs signed by a
-// device written from the RFC (test/support/dpop.ts), not by the bench's own.
+// device written from the RFC (test/support/dpop.ts), not by the bench's own;
+// and to the service's answer headers, which a floor that skipped them would
+// spare itself, making the ratio unfair the other way.
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { freePort } from '../../scripts/local-service.js';
