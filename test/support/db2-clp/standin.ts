@@ -76,6 +76,11 @@ export class Standin {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; output += chunk; });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; output += chunk; });
+    // A script that exits before reading its input (a refused argument) closes the pipe first: the
+    // write's EPIPE is no failure of the run, whose exit code and output tell what happened.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') child.emit('error', error);
+    });
     child.stdin.end(input);
     return new Promise((done, failed) => {
       child.on('error', failed);
