@@ -294,20 +294,21 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
  * per answer), the Koa route through koa-helmet as the service does.
  * test/serving/bench-floor.test.ts holds both to the service's own headers.
  */
-const HELMET_HEADERS = [
+const CONTRACT_HEADERS = [
+  // koa-helmet's, under the service's policy
   'Content-Security-Policy', "default-src 'none';frame-ancestors 'none'", 'Cross-Origin-Opener-Policy', 'same-origin',
   'Cross-Origin-Resource-Policy', 'same-origin', 'Origin-Agent-Cluster', '?1', 'Referrer-Policy', 'no-referrer',
   'X-Content-Type-Options', 'nosniff', 'X-DNS-Prefetch-Control', 'off', 'X-Download-Options', 'noopen', 'X-Frame-Options', 'SAMEORIGIN',
   'X-Permitted-Cross-Domain-Policies', 'none', 'X-XSS-Protection', '0',
+  // every /api answer's
+  'Cache-Control', 'no-store', 'Pragma', 'no-cache', 'Content-Type', 'application/json; charset=utf-8',
 ];
-const NO_STORE = ['Cache-Control', 'no-store', 'Pragma', 'no-cache'];
 
 /** A JSON answer with the contract's headers, on node:http. */
 function answer(res: ServerResponse, status: number, value: unknown, more: string[] = []): void {
   const body = JSON.stringify(value);
   res.writeHead(status, [
-    ...HELMET_HEADERS, ...NO_STORE, ...more, 'X-Request-Id', randomUUID(),
-    'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)),
+    ...CONTRACT_HEADERS, ...more, 'X-Request-Id', randomUUID(), 'Content-Length', String(Buffer.byteLength(body)),
   ]).end(body);
 }
 
