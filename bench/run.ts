@@ -8,7 +8,8 @@
 // bearer tokens, and against the floor (the same file with every check over
 // node:crypto) for bearer tokens, device-bound reads and signed transfers
 // (every request a fresh DPoP proof, signed before the load starts),
-// alternated over BENCH_ROUNDS rounds (the tables show each side's median run,
+// alternated over BENCH_ROUNDS rounds after BENCH_WARMUP_ROUNDS uncounted
+// ones (the tables show each side's median run,
 // the closing lines the median of the per-round ratios); the device-bound read
 // also beside the floor's read as a Koa route (what the named framework costs),
 // and at one request rate for both sides (host CPU per request at equal load);
@@ -36,6 +37,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Sessions the protected scenarios spread their requests over. */
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Rounds of each side run before a comparison's counted rounds, so the JIT has settled (steady state, as in production). */
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 /** Restarts of `npm start` timed (half as many of `npm run dev`). */
 const START_RESTARTS = Number(process.env.BENCH_START_RESTARTS ?? 5);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -281,9 +284,19 @@ interface Comparison {
 /**
  * Runs the sides in turn, round after round, so drifts in the machine's speed
  * touch all alike, each round starting one side later (no side always goes
- * first): each side's runs, in round order.
+ * first): each side's runs, in round order. Unless the sides have just run
+ * this load, each first runs WARMUP_ROUNDS rounds that are printed and not
+ * counted: V8 compiles a process's hot code in its first seconds under a load,
+ * and a larger program takes longer, so a first round measured the compiler as
+ * much as the server (58% against 80-81% in the next rounds of the same run).
  */
-async function alternated(sides: (() => Promise<Row>)[]): Promise<Row[][]> {
+async function alternated(sides: (() => Promise<Row>)[], { warm = false } = {}): Promise<Row[][]> {
+  for (let round = 0; round < (warm ? 0 : WARMUP_ROUNDS); round++) {
+    for (const side of sides) {
+      const row = await side();
+      console.log(`(warm-up, not counted: ${row.scenario}: ${row.rps} req/s, API CPU ${row.apiCpuUs ?? '?'} µs/req)`);
+    }
+  }
   const runs: Row[][] = sides.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < sides.length; k++) {
@@ -391,7 +404,8 @@ async function comparisons(dbUrl: string, only?: 'device-bound'): Promise<Compar
     // the service sustains; the Koa route sends the floor's very statements, so what its host CPU differs by is the API tier beside it.
     const rate = Math.round(0.8 * middle(boundRuns.map((r) => r.rps)) / 100) * 100;
     if (!rate) throw new Error(`the device-bound read reached ${middle(boundRuns.map((r) => r.rps))} req/s: too little to measure at a rate`);
-    const [boundAtRate = [], floorAtRate = [], koaAtRate = []] = await alternated([() => serviceBound(rate), () => floorBound(rate), () => koaBound(rate)]);
+    const [boundAtRate = [], floorAtRate = [], koaAtRate = []] = await alternated([() => serviceBound(rate), () => floorBound(rate), () => koaBound(rate)],
+      { warm: true }); // the same processes and requests as the rounds just run
     const byHostCpu = (row: Row) => row.hostCpuUs ?? NaN; // at one rate, the runs differ in CPU only
     for (const row of [...boundAtRate, ...floorAtRate, ...koaAtRate]) {
       if (row.rps < 0.95 * rate) console.log(`(${row.scenario}: ${row.rps} req/s, short of the rate asked: its CPU per request is at another rate)`);
