@@ -79,8 +79,12 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
 /**
  * A device-bound login at a service running on its own (`base`), the proof
  * naming `origin` (where clients address it: the service itself, or a
- * balancer in front), with one retry when the service asks for its nonce:
- * the DPoP token.
+ * balancer in front), signing a fresh proof when the service answers
+ * use_dpop_nonce, as the contract asks: the DPoP token. Twice at most: once
+ * for the nonce, and once more when a fleet's replay memory (Redis) began
+ * after the second proof was signed (its first proof ever recorded, on a
+ * busy machine a second later than signed: "made before the replay memory
+ * began", docs/API.md).
  */
 export async function loginBoundAt(base: string, device: TestDevice, body: { account: string; pin: string; device?: string }, origin = base): Promise<string> {
   const send = async (): Promise<Response> => {
@@ -90,8 +94,9 @@ export async function loginBoundAt(base: string, device: TestDevice, body: { acc
     device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
     return response;
   };
-  const first = await send();
-  const response = first.status === 401 && first.text.includes('"code":"use_dpop_nonce"') ? await send() : first;
+  const askedAgain = (reply: Response) => reply.status === 401 && reply.text.includes('"code":"use_dpop_nonce"');
+  let response = await send();
+  for (let retry = 0; retry < 2 && askedAgain(response); retry++) response = await send();
   if (response.status !== 201) throw new Error(`bound login ${body.account} at ${base} failed: ${response.status} ${response.text}`);
   return String(response.body.token);
 }
