@@ -1,5 +1,5 @@
 // One exchange with the service: a fresh DPoP proof for this method and URL
-// (naming the token and the server's latest nonce), one more try when the
+// (naming the token and the server's latest nonce), a fresh one again when the
 // server asks for its nonce, and the answer or its typed error.
 import type { DeviceKey } from './device-key.js';
 import { sha256Base64url } from './encoding.js';
@@ -33,6 +33,15 @@ export interface TransportOptions {
   timeoutMs: number;
 }
 
+/**
+ * Fresh proofs signed in a row for one request when the server answers
+ * use_dpop_nonce: the first learns the nonce (a new device, a new window);
+ * the second covers a proof that reached a replay memory begun after it was
+ * signed (an instance or its store restarted meanwhile), which refuses it as
+ * possibly used before.
+ */
+const NONCE_RETRIES = 2;
+
 export class Transport {
   /** The server's latest DPoP-Nonce (RFC 9449 §8): every proof carries it. */
   private nonce: string | null = null;
@@ -44,7 +53,9 @@ export class Transport {
     let reply = await this.attempt(exchange);
     // The server refused the proof before doing anything, so signing again
     // with the nonce it just sent is safe for any method, a transfer included.
-    if (reply.status === 401 && problemCode(reply.body) === 'use_dpop_nonce') reply = await this.attempt(exchange);
+    for (let retry = 0; retry < NONCE_RETRIES && reply.status === 401 && problemCode(reply.body) === 'use_dpop_nonce'; retry++) {
+      reply = await this.attempt(exchange);
+    }
     if (reply.status >= 400) throw errorFor(reply.status, reply.body, retryAfterSeconds(reply.headers, this.options.now()));
     return reply;
   }

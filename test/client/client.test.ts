@@ -5,9 +5,10 @@ import { expect } from 'chai';
 import { calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
 import {
   AccountLocked, BankClient, Forbidden, InsufficientFunds, InvalidCredentials, LimitExceeded, MemoryKeyStore, NotFound,
-  NotLoggedIn, SessionExpired, StepUpRequired, TransferRefused, ValidationFailed, type BankClientOptions, type SessionChange,
+  NotLoggedIn, ProofRejected, SessionExpired, StepUpRequired, TransferRefused, ValidationFailed, type BankClientOptions, type SessionChange,
 } from '../../client/src/index.js';
-import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
+import { MemoryReplayCache, memoryState } from '../../auth/shared-state.js';
+import { ALICE, BOB, STAFF, startApp, TestClock, type TestApp } from '../support/app.js';
 import { hostRow, hostRows, resetHost } from '../support/host.js';
 import { jwsParts, lines, recordingFetch, type Exchanged } from './support.js';
 
@@ -218,6 +219,43 @@ describe('BankClient against the service', () => {
       expect(lines(log)).to.deep.equal(['GET /api/accounts 401 use_dpop_nonce', 'GET /api/accounts 200']);
       await client.accounts();
       expect(lines(log).slice(2)).to.deep.equal(['GET /api/accounts 200']);
+    });
+
+    it('signs once more when its proof reached a replay memory begun after the proof was signed', async () => {
+      // The service's replay memory restarts (an instance, or its store) a second after the
+      // client signed its second proof and before that proof arrives: the memory cannot tell
+      // whether the proof was used before it began, and refuses it as it must.
+      const clock = new TestClock();
+      let replays = new MemoryReplayCache(Math.floor(clock.now.getTime() / 1000));
+      const state = memoryState({ loginsPerMinute: 100 }, clock.now);
+      const restarting = await startApp({}, { clock, sharedState: { ...state, replays: { record: (proof, now) => replays.record(proof, now) } } });
+      try {
+        let sent = 0;
+        const arriving: typeof fetch = (input, init) => {
+          if (++sent === 2) {
+            clock.advance(1);
+            replays = new MemoryReplayCache(Math.floor(clock.now.getTime() / 1000));
+          }
+          return fetch(input, init);
+        };
+        const client = new BankClient({ baseUrl: restarting.url, now: clock.read, fetch: recordingFetch(log, arriving) });
+        await client.login(ALICE.account, ALICE.pin);
+        expect(lines(log)).to.deep.equal(['POST /api/auth/login 401 use_dpop_nonce', 'POST /api/auth/login 401 use_dpop_nonce', 'POST /api/auth/login 201']);
+        expect(await client.accounts()).to.have.length.greaterThan(0);
+      } finally {
+        await restarting.close();
+      }
+    });
+
+    it('gives up after three proofs refused in a row, with the typed error', async () => {
+      const refusing = new BankClient({
+        baseUrl: api.url, now: api.clock.read,
+        fetch: recordingFetch(log, async () => new Response(JSON.stringify({ code: 'use_dpop_nonce', status: 401, title: 'Use the DPoP nonce', requestId: 'r' }), {
+          status: 401, headers: { 'content-type': 'application/problem+json', 'dpop-nonce': 'n' },
+        })),
+      });
+      expect(await rejection(refusing.login(ALICE.account, ALICE.pin), ProofRejected)).to.include({ status: 401, code: 'use_dpop_nonce' });
+      expect(log).to.have.length(3);
     });
 
     it('refreshes a token that would end before its session, before it ends, and only then', async () => {
