@@ -16,6 +16,12 @@ import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host
 
 const EMPLOYEE = '/api/sample/employee/000010';
 
+/** An answer's headers, those whose values differ per answer by name only. */
+function comparable(headers: Headers): Record<string, string> {
+  const PER_ANSWER = new Set(['date', 'x-request-id', 'dpop-nonce', 'content-length', 'keep-alive', 'connection']);
+  return Object.fromEntries([...headers].map(([name, value]) => [name, PER_ANSWER.has(name) ? '(per answer)' : value]));
+}
+
 describe('the bench\u2019s floor makes every DPoP check it claims', function () {
   this.timeout(120_000);
   let database: ScratchDatabase | null = null;
@@ -75,10 +81,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
           await read(`DPoP ${token}`, await proofFor(device, token)),
         ];
         expect([served.status, floor.status]).to.deep.equal([200, 200]);
-        // The values that differ per answer are compared by name only.
-        const PER_ANSWER = new Set(['date', 'x-request-id', 'dpop-nonce', 'content-length', 'keep-alive', 'connection']);
-        const headers = (response: typeof served) => Object.fromEntries([...response.headers].map(([name, value]) => [name, PER_ANSWER.has(name) ? '(per answer)' : value]));
-        expect(headers(floor)).to.deep.equal(headers(served));
+        expect(comparable(floor.headers)).to.deep.equal(comparable(served.headers));
         expect(floor.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
       });
 
@@ -129,4 +132,35 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
       });
     });
   }
+
+  describe('a signed transfer, on node:http (the Koa route serves reads only)', () => {
+    /** Alice's signed transfer of `amount` to Bob, sent to `to` with a proof naming the service's URL. */
+    async function transfer(to: string, session: { device: TestDevice; token: string }, amount: string, tamper: Partial<Record<'amount', string>> = {}) {
+      const idempotencyKey = randomUUID();
+      const fields = { fromAccount: ALICE.account, toAccount: '200000001', amount };
+      return request(to, 'POST', '/api/transfers', {
+        headers: {
+          authorization: `DPoP ${session.token}`, 'idempotency-key': idempotencyKey,
+          dpop: await session.device.proof({ method: 'POST', url: `${service}/api/transfers`, token: session.token }),
+          'transfer-signature': await session.device.signTransfer({ ...fields, currency: 'EUR', idempotencyKey }),
+        },
+        body: { bankId: 'DEMOBANK1', ...fields, ...tamper },
+      });
+    }
+
+    it('answers it as the service does: 201, the same headers, the same fields', async () => {
+      const session = await boundSession();
+      const [served, floor] = [await transfer(service, session, '0.01'), await transfer(floors['node:http'] ?? '', session, '0.01')];
+      expect([served.status, floor.status], `${served.text} / ${floor.text}`).to.deep.equal([201, 201]);
+      expect(comparable(floor.headers)).to.deep.equal(comparable(served.headers));
+      expect(Object.keys(floor.body).sort()).to.deep.equal(Object.keys(served.body).sort());
+      expect(floor.body).to.include({ fromAccount: ALICE.account, toAccount: '200000001', amount: '0.01' });
+    });
+
+    it('refuses a body the signature does not cover', async () => {
+      const session = await boundSession();
+      const refused = await transfer(floors['node:http'] ?? '', session, '0.01', { amount: '0.02' });
+      expect(refused.status).to.equal(403);
+    });
+  });
 });
