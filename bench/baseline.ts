@@ -19,7 +19,8 @@
 //
 // Both read the session row (the service's statement) and check it is alive
 // and bound as the token says, then the employee row, for GET
-// /api/sample/employee/:empno.
+// /api/sample/employee/:empno, answered as the contract's body (the service's
+// field names, CHAR padding trimmed, dates as the host's text).
 //
 // FRAMEWORK=koa (the floor's reads only): the same checks and statements as a
 // route of the product owner's framework: Koa, @koa/router, koa-helmet with
@@ -37,6 +38,7 @@ import Koa from 'koa';
 import helmet from 'koa-helmet';
 import pg from 'pg';
 import { object, string } from 'yup';
+import { DATE_OID } from '../db/pg/dialect.js';
 import { procedures } from '../db/procedures.js';
 import { statements, toDollarPlaceholders } from '../db/statements.js';
 
@@ -279,7 +281,7 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
     process.exit(0);
   });
 } else {
-  const pool = new pg.Pool({ connectionString: DB_URL, max: 10 });
+  const pool = new pg.Pool({ connectionString: DB_URL, max: 10, types: { getTypeParser: dateAsText as typeof pg.types.getTypeParser } });
   const server = createServer(FRAMEWORK === 'koa' ? koaFloor(pool) : plain(pool));
   server.listen(Number(PORT), '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ listening: (server.address() as { port: number }).port })}\n`));
   process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
@@ -312,7 +314,26 @@ function answer(res: ServerResponse, status: number, value: unknown, more: strin
   ]).end(body);
 }
 
-const readEmployee = (pool: pg.Pool, empno: string | undefined) => pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
+/** DATE columns as the host's 'YYYY-MM-DD' text, as the contract writes dates (as the service's driver: no Date made and printed). */
+function dateAsText(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  return oid === DATE_OID ? asIs : pg.types.getTypeParser(oid, format);
+}
+
+function asIs(value: string): string {
+  return value;
+}
+
+/** The employee row as the contract's body (docs/API.md), as cheaply as it can be written: named in camelCase, CHAR columns' padding trimmed. */
+async function readEmployee(pool: pg.Pool, empno: string | undefined): Promise<Record<string, unknown> | undefined> {
+  const { rows: [row] } = await pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
+  if (!row) return undefined;
+  const trimmed = (value: string | null) => value?.trimEnd() ?? null;
+  return {
+    empno: row.empno.trimEnd(), firstName: row.firstnme, midInit: trimmed(row.midinit) || null, lastName: row.lastname,
+    workDept: trimmed(row.workdept), phoneNo: trimmed(row.phoneno), hireDate: row.hiredate, job: trimmed(row.job), edLevel: row.edlevel,
+    sex: row.sex, birthDate: row.birthdate, salary: row.salary, bonus: row.bonus, comm: row.comm,
+  };
+}
 
 /** node:http alone: the baseline (CHECKS=jose) or the floor. */
 function plain(pool: pg.Pool): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -331,8 +352,7 @@ function plain(pool: pg.Pool): (req: IncomingMessage, res: ServerResponse) => Pr
         return;
       }
       if (!await liveSession(pool, claims)) { res.writeHead(401).end(); return; }
-      const employee = await readEmployee(pool, (req.url ?? '').split('/').pop());
-      answer(res, 200, employee.rows[0]);
+      answer(res, 200, await readEmployee(pool, (req.url ?? '').split('/').pop()));
     } catch {
       res.writeHead(401).end();
     }
@@ -358,7 +378,7 @@ function koaFloor(pool: pg.Pool): ReturnType<Koa['callback']> {
       const device = claims.jkt ? await checkProof(ctx.req, token, claims.jkt) : null;
       if ((claims.jkt && !device) || !await liveSession(pool, claims)) { ctx.status = 401; return; }
       const { empno } = params.validateSync(ctx.params);
-      ctx.body = (await readEmployee(pool, empno)).rows[0];
+      ctx.body = await readEmployee(pool, empno);
       ctx.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'X-Request-Id': randomUUID() });
     } catch {
       ctx.status = 401; // anything unreadable, as on node:http

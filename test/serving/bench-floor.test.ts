@@ -74,7 +74,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
       const proofFor = (device: TestDevice, token: string, changes: Partial<Parameters<TestDevice['proof']>[0]> = {}) =>
         device.proof({ method: 'GET', url: `${service}${EMPLOYEE}`, token, ...changes });
 
-      it('answers with the headers the service answers with (the contract\u2019s), not fewer', async () => {
+      it('answers with the headers and the body the service answers with (the contract\u2019s)', async () => {
         const { device, token } = await boundSession();
         const [served, floor] = [
           await request(service, 'GET', EMPLOYEE, { headers: { authorization: `DPoP ${token}`, dpop: await proofFor(device, token) } }),
@@ -82,6 +82,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
         ];
         expect([served.status, floor.status]).to.deep.equal([200, 200]);
         expect(comparable(floor.headers)).to.deep.equal(comparable(served.headers));
+        expect(floor.body).to.deep.equal(served.body);
         expect(floor.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
       });
 
