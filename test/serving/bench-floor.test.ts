@@ -3,13 +3,14 @@
 // faster, and the bench's ratio a flattering lie. So the floor, plain and as a
 // Koa route, is held here to every refusal it claims, for proofs signed by a
 // device written from the RFC (test/support/dpop.ts), not by the bench's own;
-// and to the service's answer headers, which a floor that skipped them would
-// spare itself, making the ratio unfair the other way.
+// and to the service's answers (headers and body, for a read and a signed
+// transfer), which a floor that skimped on them would spare itself, making the
+// ratio unfair the other way.
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { freePort } from '../../scripts/local-service.js';
 import type { ScratchDatabase } from '../../scripts/scratch-database.js';
-import { ALICE, loginBoundAt, request } from '../support/app.js';
+import { ALICE, BOB, loginBoundAt, request } from '../support/app.js';
 import { spawnChild, type Child } from '../support/child.js';
 import { TestDevice } from '../support/dpop.js';
 import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host.js';
@@ -138,7 +139,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
     /** Alice's signed transfer of `amount` to Bob, sent to `to` with a proof naming the service's URL. */
     async function transfer(to: string, session: { device: TestDevice; token: string }, amount: string, tamper: Partial<Record<'amount', string>> = {}) {
       const idempotencyKey = randomUUID();
-      const fields = { fromAccount: ALICE.account, toAccount: '200000001', amount };
+      const fields = { fromAccount: ALICE.account, toAccount: BOB.account, amount };
       return request(to, 'POST', '/api/transfers', {
         headers: {
           authorization: `DPoP ${session.token}`, 'idempotency-key': idempotencyKey,
@@ -155,7 +156,7 @@ describe('the bench\u2019s floor makes every DPoP check it claims', function () 
       expect([served.status, floor.status], `${served.text} / ${floor.text}`).to.deep.equal([201, 201]);
       expect(comparable(floor.headers)).to.deep.equal(comparable(served.headers));
       expect(Object.keys(floor.body).sort()).to.deep.equal(Object.keys(served.body).sort());
-      expect(floor.body).to.include({ fromAccount: ALICE.account, toAccount: '200000001', amount: '0.01' });
+      expect(floor.body).to.include({ fromAccount: ALICE.account, toAccount: BOB.account, amount: '0.01' });
     });
 
     it('refuses a body the signature does not cover', async () => {
