@@ -38,7 +38,7 @@ import Koa from 'koa';
 import helmet from 'koa-helmet';
 import pg from 'pg';
 import { object, string } from 'yup';
-import { DATE_OID } from '../db/pg/dialect.js';
+import { textDateTypes } from '../db/pg/server.js';
 import { procedures } from '../db/procedures.js';
 import { statements, toDollarPlaceholders } from '../db/statements.js';
 
@@ -281,7 +281,7 @@ if (cluster.isPrimary && Number(BASELINE_WORKERS) > 1) {
     process.exit(0);
   });
 } else {
-  const pool = new pg.Pool({ connectionString: DB_URL, max: 10, types: { getTypeParser: dateAsText as typeof pg.types.getTypeParser } });
+  const pool = new pg.Pool({ connectionString: DB_URL, max: 10, types: textDateTypes });
   const server = createServer(FRAMEWORK === 'koa' ? koaFloor(pool) : plain(pool));
   server.listen(Number(PORT), '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ listening: (server.address() as { port: number }).port })}\n`));
   process.once('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
@@ -314,16 +314,10 @@ function answer(res: ServerResponse, status: number, value: unknown, more: strin
   ]).end(body);
 }
 
-/** DATE columns as the host's 'YYYY-MM-DD' text, as the contract writes dates (as the service's driver: no Date made and printed). */
-function dateAsText(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  return oid === DATE_OID ? asIs : pg.types.getTypeParser(oid, format);
-}
-
-function asIs(value: string): string {
-  return value;
-}
-
-/** The employee row as the contract's body (docs/API.md), as cheaply as it can be written: named in camelCase, CHAR columns' padding trimmed. */
+/**
+ * The employee row as the contract's body (docs/API.md), as cheaply as it can be written: named in camelCase, CHAR columns'
+ * padding trimmed, DATE columns the host's text (the pool reads with the service's driver's parsers, `textDateTypes`).
+ */
 async function readEmployee(pool: pg.Pool, empno: string | undefined): Promise<Record<string, unknown> | undefined> {
   const { rows: [row] } = await pool.query({ name: 'employee', text: 'SELECT * FROM employee WHERE empno = $1', values: [empno] });
   if (!row) return undefined;

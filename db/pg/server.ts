@@ -19,7 +19,8 @@ const translate = (error: unknown): Error => hostErrorOf(error, { stateless: 'un
 /** DATE columns stay the host's 'YYYY-MM-DD' text: no time zone can shift them. */
 const dateAsText = (value: string): string => value;
 // pg asks for a parser per column of every result: one function, not a new one each time.
-const types = {
+// The bench's floor reads through the same (bench/baseline.ts).
+export const textDateTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === DATE_OID ? dateAsText : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
@@ -32,7 +33,7 @@ export function openPgServer(url: string, options: PgServerOptions): PgDialectHo
     idleTimeoutMillis: 30_000,
     // Enforced by the server, not by a client-side timer per query.
     options: `-c statement_timeout=${options.statementTimeoutMs} -c lock_timeout=${options.lockTimeoutMs}`,
-    types,
+    types: textDateTypes,
   });
   // An idle client losing its server must not crash the process; the next
   // query gets a fresh connection.
