@@ -20,7 +20,7 @@ import { healthRoutes } from '../routes/health.js';
 import { Metrics } from './metrics.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
-import { traceHostCalls, traceRequests } from './tracing.js';
+import { traceHostCalls, traceIdsOfActiveSpan, traceRequests } from './tracing.js';
 import helmet from 'koa-helmet';
 import { observeRequests, problemDetails, responseHeaders, unhandledError, unmatched } from './middleware.js';
 
@@ -91,7 +91,7 @@ export function createApp({
   }));
   koa.use(responseHeaders);
   if (tracer) koa.use(traceRequests(tracer));
-  koa.use(observeRequests(log, metrics));
+  koa.use(observeRequests(log, metrics, tracer ? traceIdsOfActiveSpan : undefined));
   koa.use(problemDetails(log));
   koa.use(unmatched);
   koa.use(router.routes());

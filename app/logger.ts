@@ -1,6 +1,7 @@
 // Structured JSON logs (pino). Anything that could hold a secret is redacted
 // by path, as a second line of defence: the code never logs them to begin with.
 import { pino, type Logger } from 'pino';
+import { atTurnEnd } from './end-of-turn.js';
 
 export const REDACTED_PATHS = [
   'pin', '*.pin', 'token', '*.token', 'authorization', '*.authorization',
@@ -9,21 +10,20 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * A stream's lines written once per event-loop turn: under load one turn
- * serves several requests, and an access line written alone was a system call
- * of its own for each of them. The turn's lines go out in order when it ends,
- * and whatever is pending when the process exits (process.exit, an uncaught
- * exception) goes out then.
+ * A stream's lines written once per event-loop turn (app/end-of-turn.ts):
+ * under load one turn serves several requests, and an access line written
+ * alone was a system call of its own for each of them. The turn's lines go out
+ * in order when it ends, after the access lines of its requests, and whatever
+ * is pending when the process exits goes out then.
  */
 export class TurnBufferedStream {
   private pending: string[] = [];
+  private readonly flushing = () => this.flush();
 
-  constructor(private readonly target: { write(text: string): unknown }) {
-    process.once('exit', () => this.flush());
-  }
+  constructor(private readonly target: { write(text: string): unknown }) {}
 
   write(line: string): boolean {
-    if (this.pending.push(line) === 1) setImmediate(() => this.flush());
+    if (this.pending.push(line) === 1) atTurnEnd(this.flushing);
     return true;
   }
 

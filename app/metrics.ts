@@ -7,6 +7,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
+import { atTurnEnd } from './end-of-turn.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -15,24 +16,35 @@ export class Metrics {
   /** Its _count series is the request count by route and status: one observation per request. */
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+  /**
+   * This turn's observations, recorded when the turn ends (app/end-of-turn.ts)
+   * or before the series are read, whichever comes first: prom-client checks
+   * and hashes the labels of every observation, and a turn's batch does it
+   * with its code hot in the CPU's caches.
+   */
+  private pending: Observation[] = [];
+  private readonly recordPending = () => this.record();
+  private readonly recordHostCall: (name: string, seconds: number, failed: boolean) => void;
 
   constructor(host: Host, auth: Authenticator, shared: SharedState) {
     const registers = [this.registry];
     // In a cluster each worker's series keep their own pid label through the primary's aggregation.
     this.registry.setDefaultLabels({ pid: String(process.pid) });
     collectDefaultMetrics({ register: this.registry });
+    // A scrape (this process's, or the cluster primary's through its worker) reads nothing stale.
+    const collect = this.recordPending;
     this.latency = new Histogram({
       name: 'http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'status'],
-      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers, collect,
     });
-    const hostCalls = new Counter({ name: 'host_calls_total', help: 'Host round trips by procedure or statement', labelNames: ['name', 'outcome'], registers });
+    const hostCalls = new Counter({ name: 'host_calls_total', help: 'Host round trips by procedure or statement', labelNames: ['name', 'outcome'], registers, collect });
     const hostLatency = new Histogram({
       name: 'host_call_duration_seconds', help: 'Host round-trip latency', labelNames: ['name'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2], registers, collect,
     });
     // Labelled children are looked up once per name, not hashed on every call.
     const perName = new Map<string, { ok: Counter.Internal; error: Counter.Internal; latency: Histogram.Internal<'name'> }>();
-    this.dispose = host.onCall((name, seconds, { failed }) => {
+    this.recordHostCall = (name, seconds, failed) => {
       let series = perName.get(name);
       if (!series) {
         series = { ok: hostCalls.labels(name, 'ok'), error: hostCalls.labels(name, 'error'), latency: hostLatency.labels(name) };
@@ -40,7 +52,8 @@ export class Metrics {
       }
       (failed ? series.error : series.ok).inc();
       series.latency.observe(seconds);
-    });
+    };
+    this.dispose = host.onCall((name, seconds, { failed }) => this.defer({ kind: 'host', name, seconds, failed }));
     new Gauge({
       name: 'host_pool_connections', help: 'Host pool connections by state', labelNames: ['state'], registers,
       collect() {
@@ -87,16 +100,37 @@ export class Metrics {
 
   /** One request's latency, by method, route template ('unmatched' for any other path) and status. */
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let series = this.requestSeries.get(key);
-    if (!series) {
-      // Unmatched paths share one label value, so the map stays as small as the route table.
-      series = this.latency.labels(method, route, String(status));
-      this.requestSeries.set(key, series);
+    this.defer({ kind: 'request', method, route, status, seconds });
+  }
+
+  private defer(observation: Observation): void {
+    if (this.pending.push(observation) === 1) atTurnEnd(this.recordPending);
+  }
+
+  /** Records the pending observations (none pending: nothing to do). */
+  private record(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (const o of batch) {
+      if (o.kind === 'host') {
+        this.recordHostCall(o.name, o.seconds, o.failed);
+        continue;
+      }
+      const key = `${o.method} ${o.route} ${o.status}`;
+      let series = this.requestSeries.get(key);
+      if (!series) {
+        // Unmatched paths share one label value, so the map stays as small as the route table.
+        series = this.latency.labels(o.method, o.route, String(o.status));
+        this.requestSeries.set(key, series);
+      }
+      series.observe(o.seconds);
     }
-    series.observe(seconds);
   }
 }
+
+type Observation =
+  | { kind: 'request'; method: string; route: string; status: number; seconds: number }
+  | { kind: 'host'; name: string; seconds: number; failed: boolean };
 
 /**
  * GET /metrics for Prometheus, on a listener of its own (METRICS_HOST and

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { v4 as uuidv4 } from 'uuid';
 import { problem } from '../contract/problems.js';
+import { atTurnEnd } from './end-of-turn.js';
 import { problemBody, toProblem } from './problem.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -87,12 +88,24 @@ export function unhandledError(logger: Logger) {
 /**
  * One observation per request, taken once: the access log line (id, route,
  * status, latency; no headers, no bodies: they hold tokens and PINs) and the
- * latency histogram by route and status.
+ * latency histogram by route and status. The turn's lines are logged together
+ * when it ends (app/end-of-turn.ts), each with its request's trace ids when
+ * tracing is on (`traceIds`, read while the request's span is active).
  */
-export function observeRequests(logger: Logger, metrics: { observe(method: string, route: string, status: number, seconds: number): void }) {
+export function observeRequests(
+  logger: Logger,
+  metrics: { observe(method: string, route: string, status: number, seconds: number): void },
+  traceIds?: () => Record<string, string>,
+) {
   // Only fixed, known-safe fields go into these lines: the redaction of the
   // other logs would find nothing here, at a cost on every request.
   const access = logger.isLevelEnabled('info') ? logger.child({}, { redact: [] }) : null;
+  let lines: object[] = [];
+  const logLines = () => {
+    const batch = lines;
+    lines = [];
+    for (const line of batch) access?.info(line, 'request');
+  };
   return async function observeRequestsMiddleware(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
     try {
@@ -101,7 +114,10 @@ export function observeRequests(logger: Logger, metrics: { observe(method: strin
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route: string | undefined = ctx.state.route;
       metrics.observe(ctx.method, route ?? 'unmatched', ctx.status, ms / 1000);
-      access?.info({ requestId: ctx.state.requestId, method: ctx.method, route: route ?? ctx.path.slice(0, 200), status: ctx.status, ms }, 'request');
+      if (access) {
+        const line = { requestId: ctx.state.requestId, method: ctx.method, route: route ?? ctx.path.slice(0, 200), status: ctx.status, ms, ...traceIds?.() };
+        if (lines.push(line) === 1) atTurnEnd(logLines);
+      }
     }
   };
 }

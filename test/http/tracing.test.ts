@@ -10,6 +10,7 @@ import { startTracing, traceIdsOfActiveSpan, type Tracing } from '../../app/trac
 import { hostRow, resetHost, TEST_HOST } from '../support/host.js';
 import { ALICE, BOB, startApp, type TestApp } from '../support/app.js';
 import { TestDevice } from '../support/dpop.js';
+import { until } from '../support/wait.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b7';
@@ -125,6 +126,7 @@ describe('distributed tracing (OpenTelemetry)', () => {
     expect(spanNamed(TRACE_ID, 'POST /api/transfers')?.parentSpanContext?.spanId).to.equal(PARENT_SPAN);
     expectNoneIn(TRACE_ID, [token, token.split('.')[2]!, ALICE.pin]);
     expect((await hostRow("SELECT trace_id FROM audit_log WHERE event = 'transfer'")).trace_id).to.equal(TRACE_ID);
+    await until(() => lines.some((line) => line.msg === 'request')); // access lines are logged when the turn ends
     const requestLine = lines.find((line) => line.msg === 'request');
     expect(requestLine).to.include({ traceId: TRACE_ID });
     expect(requestLine?.spanId).to.equal(spanNamed(TRACE_ID, 'POST /api/transfers')?.spanContext().spanId);
