@@ -31,3 +31,25 @@ function runQueued(): void {
   // A task that throws leaves the rest queued: the next turn that queues anything runs them.
   for (let task = queued.shift(); task; task = queued.shift()) task();
 }
+
+/**
+ * A turn's items, handed to `handle` together when the turn ends (or at
+ * `flush()`, for a reader that must not see them pending), in the order added.
+ */
+export class TurnBatch<T> {
+  private items: T[] = [];
+  private readonly flushing = () => this.flush();
+
+  constructor(private readonly handle: (items: T[]) => void) {}
+
+  add(item: T): void {
+    if (this.items.push(item) === 1) atTurnEnd(this.flushing);
+  }
+
+  flush(): void {
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    this.handle(items);
+  }
+}

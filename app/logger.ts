@@ -1,7 +1,7 @@
 // Structured JSON logs (pino). Anything that could hold a secret is redacted
 // by path, as a second line of defence: the code never logs them to begin with.
 import { pino, type Logger } from 'pino';
-import { atTurnEnd } from './end-of-turn.js';
+import { TurnBatch } from './end-of-turn.js';
 
 export const REDACTED_PATHS = [
   'pin', '*.pin', 'token', '*.token', 'authorization', '*.authorization',
@@ -17,21 +17,15 @@ export const REDACTED_PATHS = [
  * is pending when the process exits goes out then.
  */
 export class TurnBufferedStream {
-  private pending: string[] = [];
-  private readonly flushing = () => this.flush();
+  private readonly lines: TurnBatch<string>;
 
-  constructor(private readonly target: { write(text: string): unknown }) {}
-
-  write(line: string): boolean {
-    if (this.pending.push(line) === 1) atTurnEnd(this.flushing);
-    return true;
+  constructor(target: { write(text: string): unknown }) {
+    this.lines = new TurnBatch((lines) => target.write(lines.join('')));
   }
 
-  flush(): void {
-    if (this.pending.length === 0) return;
-    const lines = this.pending.join('');
-    this.pending = [];
-    this.target.write(lines);
+  write(line: string): boolean {
+    this.lines.add(line);
+    return true;
   }
 }
 

@@ -7,7 +7,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SharedState } from '../auth/shared-state.js';
 import type { Host } from '../db/host.js';
-import { atTurnEnd } from './end-of-turn.js';
+import { TurnBatch } from './end-of-turn.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -22,8 +22,7 @@ export class Metrics {
    * and hashes the labels of every observation, and a turn's batch does it
    * with its code hot in the CPU's caches.
    */
-  private pending: Observation[] = [];
-  private readonly recordPending = () => this.record();
+  private readonly pending = new TurnBatch<Observation>((batch) => this.record(batch));
   private readonly recordHostCall: (name: string, seconds: number, failed: boolean) => void;
 
   constructor(host: Host, auth: Authenticator, shared: SharedState) {
@@ -32,7 +31,7 @@ export class Metrics {
     this.registry.setDefaultLabels({ pid: String(process.pid) });
     collectDefaultMetrics({ register: this.registry });
     // A scrape (this process's, or the cluster primary's through its worker) reads nothing stale.
-    const collect = this.recordPending;
+    const collect = () => this.pending.flush();
     this.latency = new Histogram({
       name: 'http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route', 'status'],
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers, collect,
@@ -53,7 +52,7 @@ export class Metrics {
       (failed ? series.error : series.ok).inc();
       series.latency.observe(seconds);
     };
-    this.dispose = host.onCall((name, seconds, { failed }) => this.defer({ kind: 'host', name, seconds, failed }));
+    this.dispose = host.onCall((name, seconds, { failed }) => this.pending.add({ kind: 'host', name, seconds, failed }));
     new Gauge({
       name: 'host_pool_connections', help: 'Host pool connections by state', labelNames: ['state'], registers,
       collect() {
@@ -100,17 +99,11 @@ export class Metrics {
 
   /** One request's latency, by method, route template ('unmatched' for any other path) and status. */
   observe(method: string, route: string, status: number, seconds: number): void {
-    this.defer({ kind: 'request', method, route, status, seconds });
+    this.pending.add({ kind: 'request', method, route, status, seconds });
   }
 
-  private defer(observation: Observation): void {
-    if (this.pending.push(observation) === 1) atTurnEnd(this.recordPending);
-  }
-
-  /** Records the pending observations (none pending: nothing to do). */
-  private record(): void {
-    const batch = this.pending;
-    this.pending = [];
+  /** Records a turn's observations in prom-client's series. */
+  private record(batch: Observation[]): void {
     for (const o of batch) {
       if (o.kind === 'host') {
         this.recordHostCall(o.name, o.seconds, o.failed);

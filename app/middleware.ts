@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { v4 as uuidv4 } from 'uuid';
 import { problem } from '../contract/problems.js';
-import { atTurnEnd } from './end-of-turn.js';
+import { TurnBatch } from './end-of-turn.js';
 import { problemBody, toProblem } from './problem.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -100,12 +100,9 @@ export function observeRequests(
   // Only fixed, known-safe fields go into these lines: the redaction of the
   // other logs would find nothing here, at a cost on every request.
   const access = logger.isLevelEnabled('info') ? logger.child({}, { redact: [] }) : null;
-  let lines: object[] = [];
-  const logLines = () => {
-    const batch = lines;
-    lines = [];
+  const lines = new TurnBatch<object>((batch) => {
     for (const line of batch) access?.info(line, 'request');
-  };
+  });
   return async function observeRequestsMiddleware(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
     try {
@@ -115,8 +112,7 @@ export function observeRequests(
       const route: string | undefined = ctx.state.route;
       metrics.observe(ctx.method, route ?? 'unmatched', ctx.status, ms / 1000);
       if (access) {
-        const line = { requestId: ctx.state.requestId, method: ctx.method, route: route ?? ctx.path.slice(0, 200), status: ctx.status, ms, ...traceIds?.() };
-        if (lines.push(line) === 1) atTurnEnd(logLines);
+        lines.add({ requestId: ctx.state.requestId, method: ctx.method, route: route ?? ctx.path.slice(0, 200), status: ctx.status, ms, ...traceIds?.() });
       }
     }
   };
