@@ -5,11 +5,12 @@
 // the host about 40% less CPU than the procedure. When the clock was last
 // written is remembered per instance as a hint only: the host row stays the
 // truth, so a logout anywhere is seen by the next request everywhere.
-// Concurrent requests for the same session share one call.
+// Concurrent requests for the same session share one call, and the reads of
+// one turn's sessions one statement (db/host-sessions.ts, SessionReads).
 import type { Span, Tracer } from '@opentelemetry/api';
 import { ProblemError } from '../contract/problems.js';
 import type { Host, RequestContext } from '../db/host.js';
-import { readSession, resolveSession, type HostSession, type ResolveOutcome } from '../db/host-sessions.js';
+import { resolveSession, SessionReads, type HostSession, type ResolveOutcome } from '../db/host-sessions.js';
 import type { DpopVerifier, VerifiedProof } from './dpop.js';
 import { tokenRefused, type Scheme } from './refusals.js';
 import { RecentlyUsed } from './recently-used.js';
@@ -56,6 +57,8 @@ export class SessionResolver {
   touches = 0;
   /** Session id → when its idle clock was last written (ms), as last seen by this instance. */
   private readonly clockWrittenAt = new RecentlyUsed<number>(REMEMBERED_SESSIONS);
+  /** Reads of different sessions in one turn: one host call (db/host-sessions.ts). */
+  private readonly reads: SessionReads;
 
   constructor(
     private readonly host: Host,
@@ -63,7 +66,9 @@ export class SessionResolver {
     private readonly dpop: DpopVerifier,
     private readonly policy: SessionPolicy,
     private readonly tracer: Tracer | null = null,
-  ) {}
+  ) {
+    this.reads = new SessionReads(host);
+  }
 
   /**
    * Everything that can be checked locally is, before the one host call: the
@@ -123,7 +128,7 @@ export class SessionResolver {
     const written = this.clockWrittenAt.use(sessionId);
     if (written !== undefined && now.getTime() < written + this.policy.touchSeconds * 1000) {
       span?.setAttribute('session.lookup', 'read');
-      const session = await readSession(this.host, sessionId, context);
+      const session = await this.reads.read(sessionId, context);
       if (!session) {
         this.clockWrittenAt.delete(sessionId);
         return { status: 'gone' };

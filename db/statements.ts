@@ -11,6 +11,9 @@ export interface Statement {
 
 const statement = (name: string, sql: string): Statement => ({ name, sql: sql.trim() });
 
+/** Sessions one round trip reads at most (statements.sessionReadBatch). */
+export const SESSION_READ_BATCH = 8;
+
 const EMPLOYEE_SELECT = ['empno', ...EMPLOYEE_COLUMNS].join(', ');
 
 export const statements = {
@@ -55,6 +58,14 @@ export const statements = {
     SELECT session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at,
            last_seen_at, idle_expires_at, absolute_expires_at
       FROM host_session WHERE session_id = ?`),
+
+  // The same read for several sessions in one round trip: the sessions one
+  // turn's requests name (auth/session-resolver.ts). SESSION_READ_BATCH
+  // places; a shorter batch repeats its last id, which the host reads once.
+  sessionReadBatch: statement('session.read.batch', `
+    SELECT session_id, session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at,
+           last_seen_at, idle_expires_at, absolute_expires_at
+      FROM host_session WHERE session_id IN (${Array.from({ length: SESSION_READ_BATCH }, () => '?').join(', ')})`),
 
   // The device list: the customer's sessions not yet expired (the purge may not have run).
   sessionsOfCustomer: statement('session.list', `

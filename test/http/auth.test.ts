@@ -4,10 +4,12 @@ import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { until } from '../support/wait.js';
 import { KeyRing } from '../../auth/keyring.js';
+import { memoryState, type ReplayCache, type SharedState } from '../../auth/shared-state.js';
 import type { Host } from '../../db/host.js';
 import { purgeExpired, resolveSession } from '../../db/host-sessions.js';
 import { hostRow, hostRows, resetHost, TEST_SECRET } from '../support/host.js';
-import { ALICE, BOB, STAFF, startApp, type TestApp } from '../support/app.js';
+import { ALICE, BOB, CAROL, STAFF, startApp, type TestApp } from '../support/app.js';
+import { TestDevice } from '../support/dpop.js';
 import { expectProblem } from '../support/expect.js';
 import { decodePart, encodePart, tokenClaims, tokenHeader, tokenParts } from '../support/jwt.js';
 
@@ -459,6 +461,48 @@ describe('session-on-host authentication', () => {
       } finally {
         open();
         await slow.close();
+      }
+    });
+
+    it('reads the sessions of requests that reach their lookup in one turn with one statement, each request answered with its own', async () => {
+      // Device-bound requests wait at the replay memory until all have arrived;
+      // let go together, they reach their session lookups in one event-loop turn.
+      let gating = false;
+      let waiting = 0;
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => { open = resolve; });
+      const state = memoryState({ loginsPerMinute: 1000 }, api.clock.now);
+      const sharedState: SharedState = Object.create(state, {
+        replays: { value: { record: async (...args: Parameters<ReplayCache['record']>) => {
+          if (gating) { waiting += 1; await gate; }
+          return state.replays.record(...args);
+        } } },
+      });
+      const gated = await startApp({}, { clock: api.clock, sharedState });
+      try {
+        const customers = [[ALICE, 'C001'], [BOB, 'C002'], [CAROL, 'C003'], [STAFF, 'C900']] as const;
+        const sessions = [];
+        for (let i = 0; i < 12; i++) {
+          const [customer, customerId] = customers[i % customers.length]!;
+          const device = await TestDevice.create();
+          const token = await gated.loginAs(device, customer.account, customer.pin);
+          // The first request writes the idle clock (the procedure); from then on a lookup is a read.
+          expect((await gated.requestAs(device, 'GET', '/api/auth/session', { token })).status).to.equal(200);
+          sessions.push({ device, token, customerId });
+        }
+        gating = true;
+        const before = gated.host.stats().calls;
+        const pending = Promise.all(sessions.map(({ device, token }) => gated.requestAs(device, 'GET', '/api/auth/session', { token })));
+        await until(() => waiting === sessions.length);
+        open();
+        const responses = await pending;
+        expect(responses.map((r) => [r.status, r.body.customerId])).to.deep.equal(sessions.map((s) => [200, s.customerId]));
+        const after = gated.host.stats().calls;
+        const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+        expect([delta('session.read.batch'), delta('session.read'), delta('session_resolve')], 'twelve reads: 8 + 4').to.deep.equal([2, 0, 0]);
+      } finally {
+        open();
+        await gated.close();
       }
     });
   });
