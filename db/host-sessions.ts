@@ -114,25 +114,22 @@ export async function readSession(host: Host, sessionId: string, context?: CallC
 }
 
 /**
- * The rows of 1 to SESSION_READ_BATCH sessions in one round trip, each as
- * readSession reads it: by session id, a session without a row absent.
+ * The rows of 1 to SESSION_READ_BATCH sessions in one round trip, by session
+ * id (a session without a row absent), each mapped by its own reader: a row
+ * that cannot be read fails its request alone.
  */
-export async function readSessions(host: Host, sessionIds: readonly string[], context?: CallContext): Promise<Map<string, HostSession>> {
-  const [first] = sessionIds;
-  if (first === undefined || sessionIds.length > SESSION_READ_BATCH) throw new RangeError(`reads 1 to ${SESSION_READ_BATCH} sessions, not ${sessionIds.length}`);
-  const found = new Map<string, HostSession>();
+async function sessionRows(host: Host, sessionIds: readonly string[], context?: CallContext): Promise<Map<string, Row>> {
+  const last = sessionIds.at(-1);
+  if (last === undefined || sessionIds.length > SESSION_READ_BATCH) throw new RangeError(`reads 1 to ${SESSION_READ_BATCH} sessions, not ${sessionIds.length}`);
   if (sessionIds.length === 1) {
-    const session = await readSession(host, first, context);
-    if (session) found.set(first, session);
-    return found;
+    const row = firstRow(await host.query(statements.sessionRead, [last], context));
+    return new Map(row ? [[last, row]] : []);
   }
-  // Every place filled: one statement text, prepared once per connection, whatever the batch's size.
-  const places = Array.from({ length: SESSION_READ_BATCH }, (_, i) => sessionIds[Math.min(i, sessionIds.length - 1)] ?? first);
-  for (const row of await host.query(statements.sessionReadBatch, places, context)) {
-    const sessionId = asString(asTrimmed(row.session_id));
-    found.set(sessionId, toHostSession(sessionId, row));
-  }
-  return found;
+  // Every marker given a value, the last id repeated: one statement text whatever the batch's size.
+  const params = [...sessionIds, ...Array<string>(SESSION_READ_BATCH - sessionIds.length).fill(last)];
+  const rows = new Map<string, Row>();
+  for (const row of await host.query(statements.sessionReadBatch, params, context)) rows.set(asString(asTrimmed(row.session_id)), row);
+  return rows;
 }
 
 interface PendingRead {
@@ -144,14 +141,14 @@ interface PendingRead {
 
 /**
  * Session reads asked for in one event-loop turn, sent to the host together
- * when the turn ends, SESSION_READ_BATCH sessions a round trip. Under load a
- * turn carries several requests to their session lookup (a median of five at
- * the bench's 32 connections), and one statement reads all their rows: a
- * quarter less host CPU per protected read, and fewer round trips for the API
- * too. A lone read is the plain primary-key read, made for its request (the
- * client information Db2 operators see names it); a shared one names no
- * request. The turn's end is the first read's own setImmediate, so the round
- * trip runs in that request's async context: its trace shows the call.
+ * when the turn ends, SESSION_READ_BATCH sessions a statement. Under load one
+ * turn carries several requests to their session lookup, and one round trip
+ * for all of them costs the host (and the API) less than one each. A lone
+ * read is the plain primary-key read, made for its request (the client
+ * information Db2 operators see names it); a shared one names no request.
+ * The turn's end is the first read's own setImmediate, so a shared read runs
+ * in that request's async context: its trace shows the call, the others'
+ * show their lookup without it.
  */
 export class SessionReads {
   private pending: PendingRead[] = [];
@@ -171,12 +168,20 @@ export class SessionReads {
     for (let start = 0; start < reads.length; start += SESSION_READ_BATCH) {
       const batch = reads.slice(start, start + SESSION_READ_BATCH);
       const context = batch.length === 1 ? batch[0]?.context : undefined;
-      readSessions(this.host, batch.map((read) => read.sessionId), context).then(
-        (found) => { for (const read of batch) read.resolve(found.get(read.sessionId) ?? null); },
+      sessionRows(this.host, batch.map((read) => read.sessionId), context).then(
+        (rows) => { for (const read of batch) settle(read, rows.get(read.sessionId)); },
         (error: unknown) => { for (const read of batch) read.reject(error); },
       );
     }
   };
+}
+
+function settle(read: PendingRead, row: Row | undefined): void {
+  try {
+    read.resolve(row ? toHostSession(read.sessionId, row) : null);
+  } catch (error) {
+    read.reject(error);
+  }
 }
 
 function toHostSession(sessionId: string, row: Row): HostSession {

@@ -492,11 +492,13 @@ describe('session-on-host authentication', () => {
         }
         gating = true;
         const before = gated.host.stats().calls;
-        const pending = Promise.all(sessions.map(({ device, token }) => gated.requestAs(device, 'GET', '/api/auth/session', { token })));
-        await until(() => waiting === sessions.length);
+        // Sent newest first: a row handed out by its place in the host's answer, not by its id, reaches another customer.
+        const sent = [...sessions].reverse();
+        const pending = Promise.all(sent.map(({ device, token }) => gated.requestAs(device, 'GET', '/api/auth/session', { token })));
+        await until(() => waiting === sent.length);
         open();
         const responses = await pending;
-        expect(responses.map((r) => [r.status, r.body.customerId])).to.deep.equal(sessions.map((s) => [200, s.customerId]));
+        expect(responses.map((r) => [r.status, r.body.customerId])).to.deep.equal(sent.map((s) => [200, s.customerId]));
         const after = gated.host.stats().calls;
         const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
         expect([delta('session.read.batch'), delta('session.read'), delta('session_resolve')], 'twelve reads: 8 + 4').to.deep.equal([2, 0, 0]);
