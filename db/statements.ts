@@ -16,6 +16,10 @@ export const SESSION_READ_BATCH = 8;
 
 const EMPLOYEE_SELECT = ['empno', ...EMPLOYEE_COLUMNS].join(', ');
 
+/** What a session read answers (db/host-sessions.ts toHostSession reads each). */
+const SESSION_SELECT = 'session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at, '
+  + 'last_seen_at, idle_expires_at, absolute_expires_at';
+
 export const statements = {
 
   employeeGet: statement('employee.get', `
@@ -52,19 +56,16 @@ export const statements = {
      ORDER BY e.entry_id DESC
      FETCH FIRST ? ROWS ONLY`),
 
-  // The read path of session resolution between idle-clock writes (auth/session.ts):
+  // The read path of session resolution between idle-clock writes (auth/session-resolver.ts):
   // a primary-key read, the cheapest thing a host can answer.
   sessionRead: statement('session.read', `
-    SELECT session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at,
-           last_seen_at, idle_expires_at, absolute_expires_at
-      FROM host_session WHERE session_id = ?`),
+    SELECT ${SESSION_SELECT} FROM host_session WHERE session_id = ?`),
 
   // The same read for several sessions in one round trip: the sessions one
   // turn's requests name (auth/session-resolver.ts). SESSION_READ_BATCH
-  // places; a shorter batch repeats its last id, which the host reads once.
+  // markers; a shorter batch repeats its last id, which the host reads once.
   sessionReadBatch: statement('session.read.batch', `
-    SELECT session_id, session_hash, customer_id, account_id, bank_id, access_role, device, jkt, created_at,
-           last_seen_at, idle_expires_at, absolute_expires_at
+    SELECT session_id, ${SESSION_SELECT}
       FROM host_session WHERE session_id IN (${Array.from({ length: SESSION_READ_BATCH }, () => '?').join(', ')})`),
 
   // The device list: the customer's sessions not yet expired (the purge may not have run).
