@@ -148,7 +148,9 @@ interface PendingRead {
  * information Db2 operators see names it); a shared one names no request.
  * The turn's end is the first read's own setImmediate, so a shared read runs
  * in that request's async context: its trace shows the call, the others'
- * show their lookup without it.
+ * show their lookup without it. (Not app/end-of-turn.ts's TurnBatch: db/ may
+ * not import app/, and that queue's turn may have been opened by another
+ * request, whose trace a lone read would then join.)
  */
 export class SessionReads {
   private pending: PendingRead[] = [];
