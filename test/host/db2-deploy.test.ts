@@ -255,7 +255,7 @@ describe('the CLP stand-in (test/support/db2-clp)', function () {
       ( db2 -x "${count}"; echo "subshell that forks again: $?" )
       db2 terminate >/dev/null`]);
     expect(ran.stdout).to.include('          1\ndirect: 0');
-    // bash runs a lone command in $(...) without forking again: the shell stays its parent (PITFALLS.md).
+    // bash runs a lone simple command in $(...) without forking again, so the shell stays its parent; a pipe or a function forks.
     expect(ran.stdout).to.include('substitution: [          1]');
     expect(ran.stdout).to.match(/pipe in substitution: \[DB21034E[^\]]*SQL1024NAdatabaseconnectiondoesnotexist\.SQLSTATE=08003\]/);
     expect(ran.stdout).to.include("issue 22's helper: not 0, so applied");

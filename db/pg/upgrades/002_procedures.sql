@@ -1,5 +1,5 @@
 -- Stored procedures of the host, PL/pgSQL. Their Db2 twins are in
--- db/db2/procedures.sql: same names, parameter order and status codes.
+-- db/db2/migrations/: same names, parameter order and status codes.
 -- Every procedure that changes state writes its audit row itself, in the same
 -- transaction, so an action and its record commit or roll back together.
 -- The API passes the clock (p_now) so every instance and the tests agree on it.
