@@ -16,7 +16,7 @@ import { createLogger } from './logger.js';
 import { clusterMetricsListener, shareMetricsWithPrimary } from './metrics.js';
 import { openConfiguredHost } from './open-host.js';
 import { startPurgeTimer } from './purge.js';
-import { openSharedState } from './shared-state.js';
+import { openSharedState } from './open-shared-state.js';
 import { startTracing, traceIdsOfActiveSpan, type Tracing } from './tracing.js';
 import { resolveSecrets } from './secret.js';
 

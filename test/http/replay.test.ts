@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { memoryState, type SharedState } from '../../auth/shared-state.js';
-import { openSharedState } from '../../app/shared-state.js';
+import { openSharedState } from '../../app/open-shared-state.js';
 import { hostRow, resetHost } from '../support/host.js';
 import { ALICE, startApp, TestClock, type Response, type TestApp } from '../support/app.js';
 import { TestDevice } from '../support/dpop.js';
