@@ -141,9 +141,8 @@ function rowOf(row: Record<string, unknown>): Row {
   return out;
 }
 
-/** Statements of a Db2 script are separated by lines holding only "@" (the CLP's `-td@`). */
 /**
- * A CLP script (db2 -td@) as its statements: comment lines out, and the
+ * A CLP script (db2 -td@: statements end at a line holding only "@") as its statements: comment lines out, and the
  * table-placement marker (deploy.sh --in fills it) out too, since not every
  * Db2 release takes a bracketed comment in a dynamic statement.
  */

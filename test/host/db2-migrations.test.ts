@@ -154,5 +154,7 @@ describe('Db2 migrations (ibm_db\'s lib/odbc.js over the addon stand-in)', () =>
   it('splits scripts on lines holding only "@", drops comment lines, and substitutes nothing', () => {
     expect(splitScript('-- c\nCREATE TABLE T (A INT)\n@\nBEGIN SET X = 1; END\n  @  \n\n')).to.deep.equal(['CREATE TABLE T (A INT)', 'BEGIN SET X = 1; END']);
     expect(splitScript('CREATE TABLE ${SCHEMA}.T (A INT)\n@\n')).to.deep.equal(['CREATE TABLE ${SCHEMA}.T (A INT)']);
+    // deploy.sh --in fills the placement marker; through ibm_db it goes, and no bracketed comment reaches Db2.
+    expect(splitScript('CREATE TABLE T (A INT) /* @IN */\n@\n')).to.deep.equal(['CREATE TABLE T (A INT)']);
   });
 });

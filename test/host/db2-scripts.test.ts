@@ -99,6 +99,17 @@ describe('Db2 scripts (db/db2)', () => {
     }
   });
 
+  it('send Db2 only forms documented for LUW and z/OS alike (docs/db2.md): no OFFSET, LIMIT, :: cast or bracketed comment', async () => {
+    // z/OS takes OFFSET only in the outermost fullselect; LIMIT and :: are PostgreSQL's; not every
+    // Db2 release takes a bracketed comment in a dynamic statement. The engines the suite runs
+    // (PostgreSQL, PGlite) accept all of these, so only this test stands between them and a z/OS shop.
+    for (const { name, sql } of Object.values(statements)) {
+      expect(sql, name).not.to.match(/\b(?:OFFSET|LIMIT)\b|::|\/\*/i);
+    }
+    const sent = (await loadMigrations('db2')).flatMap((m) => splitScript(m.sql)).concat(splitScript(readFileSync('db/db2/ledger.sql', 'utf8')));
+    for (const statement of sent) expect(statement, statement.slice(0, 60)).not.to.match(/\/\*|\bOFFSET\b|\bLIMIT\b/i);
+  });
+
   it('grant EXECUTE on every procedure the API calls, and only on objects the scripts create', async () => {
     const grants = readFileSync('db/db2/grants.sql', 'utf8');
     const granted = [...grants.matchAll(/GRANT EXECUTE ON PROCEDURE (\w+)/g)].map(([, name]) => name?.toLowerCase());
