@@ -142,9 +142,10 @@ function rowOf(row: Record<string, unknown>): Row {
 }
 
 /**
- * A CLP script (db2 -td@: statements end at a line holding only "@") as its statements: comment lines out, and the
- * table-placement marker (deploy.sh --in fills it) out too, since not every
- * Db2 release takes a bracketed comment in a dynamic statement.
+ * A CLP script (db2 -td@: a statement ends at a line holding only "@") as
+ * its statements: comment lines out, and the table-placement marker
+ * (deploy.sh --in fills it) out too, since not every Db2 release takes a
+ * bracketed comment in a dynamic statement.
  */
 export function splitScript(sql: string): string[] {
   return sql.split(/^\s*@\s*$/m)
