@@ -2,9 +2,10 @@
 // consistently (the session lives on the host); a dead worker is replaced;
 // without Redis the primary keeps the used DPoP proofs, so a proof one worker
 // accepted is refused by the other; one scrape of the metrics port shows
-// every worker's series; a proof raced to both workers at once is served once. Needs a PostgreSQL server (PGlite is one process): a
-// database of its own on the one TEST_PG_ADMIN_URL names (CI has it;
-// elsewhere the suite says it skips).
+// every worker's series; a proof raced to both workers at once is served once;
+// the login limit per client address counts across both workers. Needs a
+// PostgreSQL server (PGlite is one process): a database of its own on the one
+// TEST_PG_ADMIN_URL names (CI has it; elsewhere the suite says it skips).
 import { expect } from 'chai';
 import { get } from 'node:http';
 import { TestDevice } from '../support/dpop.js';
@@ -13,6 +14,10 @@ import { scratchPgDatabase, TEST_PIN_PEPPER, TEST_SECRET } from '../support/host
 import { spawnChild, type Child } from '../support/child.js';
 import { freePort } from '../../scripts/local-service.js';
 import { ALICE, loginBoundAt } from '../support/app.js';
+import { fetchFrom } from '../support/fetch-from.js';
+
+/** Small, so the limit is reached quickly; the logins from 127.0.0.1 above it count apart. */
+const LOGINS_PER_MINUTE = 8;
 
 /** One request on a fresh connection, so the primary may hand it to either worker. */
 function fresh(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -43,12 +48,13 @@ describe('WORKERS=2 (node cluster)', function () {
     await database?.drop();
   });
 
-  it('serves one session from both workers, uses a proof once on both, shows both in one scrape, and replaces a dead worker', async () => {
+  it('serves one session from both workers, uses a proof once on both, counts one login limit, shows both in one scrape, and replaces a dead worker', async () => {
     if (!database) throw new Error('no database');
     const [port, metricsPort] = [await freePort(), await freePort()];
     child = spawnChild(['app/server.ts'], {
       WORKERS: '2', DB_URL: database.url, PORT: String(port), METRICS_PORT: String(metricsPort), JWT_SECRET: TEST_SECRET,
       PIN_PEPPER: TEST_PIN_PEPPER, NODE_ENV: 'development', LOG_LEVEL: 'info', PIN_KDF_COST: '1024', DEMO_DATA: 'true', REDIS_URL: '',
+      LOGIN_RATE_PER_MINUTE: String(LOGINS_PER_MINUTE),
     });
     const listening = (count: number) => child.waitFor(/"msg":"listening"/, count);
     await listening(2);
@@ -82,6 +88,23 @@ describe('WORKERS=2 (node cluster)', function () {
     const race = await Promise.all(Array.from({ length: 30 }, () => fresh(`${base}/api/accounts`, raced)));
     expect(race.filter((r) => r.status === 200), 'served once').to.have.length(1);
     expect(race.filter((r) => r.status === 401 && JSON.parse(r.body).code === 'use_dpop_nonce')).to.have.length(29);
+
+    // The login limit counts per client address across both workers: alone, each would let LOGINS_PER_MINUTE through.
+    const stranger = fetchFrom('127.0.0.7'); // an address of its own; every request a new connection, so both workers take some
+    const attempts: number[] = [];
+    for (let i = 0; i < LOGINS_PER_MINUTE + 3; i++) {
+      attempts.push((await stranger(`${base}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: '123456789', pin: '0000' }),
+      })).status);
+    }
+    expect(attempts.slice(0, LOGINS_PER_MINUTE).filter((status) => status === 429), attempts.join()).to.deep.equal([]);
+    expect(attempts.slice(LOGINS_PER_MINUTE), attempts.join()).to.deep.equal([429, 429, 429]);
+    await child.waitFor(/"route":"POST \/api\/auth\/login".*"status":429/, 3);
+    const limitedBy = new Set(child.output.filter((l) => l.includes('"route":"POST /api/auth/login"') && l.includes('"status":429'))
+      .map((l) => JSON.parse(l).pid as number));
+    const loginsBy = new Set(child.output.filter((l) => l.includes('"route":"POST /api/auth/login"')).map((l) => JSON.parse(l).pid as number));
+    expect(loginsBy.size, 'both workers took logins').to.equal(2);
+    expect(limitedBy.size, 'the limit held on whichever worker took the request').to.be.greaterThan(0);
 
     const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const pids = new Set([...scrape.matchAll(/^http_request_duration_seconds_count\{[^}]*pid="(\d+)"[^}]*\} \d+/gm)].map((m) => Number(m[1])));
