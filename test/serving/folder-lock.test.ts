@@ -1,9 +1,10 @@
 // One owner per embedded data folder (issue #13): a second process refuses to
 // start with one line and leaves the folder alone; a dead owner's lock is taken
-// over, by exactly one of several processes that find it; and `npm start`
-// stopped by a signal drains the server and frees the port and the folder.
+// over, by exactly one of several processes that find it; `npm start`
+// stopped by a signal drains the server and frees the port and the folder, and
+// compiles first when a source changed since the last build.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderInUseError, lockDataFolder, takeoverClaimPath } from '../../db/pg/folder-lock.js';
@@ -220,5 +221,25 @@ describe('one owner per embedded data folder', function () {
         expect(existsSync(`${folder}.lock`), 'the folder is free').to.equal(false);
       });
     }
+
+    it('compiles first when a source changed since the last build, then serves', async function () {
+      if (!existsSync(npmCli)) this.skip();
+      // A save in an editor: the file's time moves, its text stays (git sees nothing to commit).
+      const source = 'routes/docs.ts';
+      const { atime, mtime } = statSync(source);
+      const saved = new Date();
+      utimesSync(source, atime, saved);
+      try {
+        const npm = spawned([npmCli, 'start'], serverEnv(folder));
+        await npm.waitFor(/"msg":"listening"/);
+        npm.process.kill('SIGTERM');
+        expect(await npm.exited).to.equal(0);
+        expect(npm.output.filter((line) => line.includes('compiling first'))).to.deep.equal([
+          'npm start: routes changed since the last build; compiling first (npm run build, a few seconds)']);
+      } finally {
+        utimesSync(source, atime, mtime);
+      }
+      expect(statSync('dist/.built').mtimeMs, 'the build began after the save').to.be.at.least(saved.getTime());
+    });
   });
 });
