@@ -72,6 +72,8 @@ export function unhandledError(logger: Logger) {
     }
     const requestId = typeof this.state.requestId === 'string' ? this.state.requestId : uuidv4();
     const body = JSON.stringify(problemBody(error, requestId));
+    // Whatever a half-built answer had set goes, helmet's headers with it; the
+    // two of them that guard an error body are written again below.
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(error.status, {
       ...error.headers,

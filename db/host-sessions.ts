@@ -216,15 +216,10 @@ export async function logoutAll(host: Host, sessionId: string, context: RequestC
 }
 
 /** One of the customer's live sessions, as the device list shows it. */
-export interface DeviceSession {
+export interface DeviceSession extends Pick<HostSession, 'device' | 'createdAt' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt'> {
   /** Opaque reference: the session's keyed hash, never its id. */
   ref: string;
-  device: string | null;
   bound: boolean;
-  createdAt: Date;
-  lastSeenAt: Date;
-  idleExpiresAt: Date;
-  absoluteExpiresAt: Date;
 }
 
 /** The customer's sessions that have not expired at `now`, oldest first. */

@@ -1,6 +1,7 @@
 // The OpenAPI 3.0 document, generated from the route declarations and the
 // table of problems.
 import type { AnySchema } from 'yup';
+import { DPOP_ALGORITHMS } from '../auth/refusals.js';
 import { codesOf, STATUS_MEANINGS } from '../contract/problems.js';
 import { toJsonSchema, type JsonSchema } from './openapi.js';
 import type { RouteSpec } from './define.js';
@@ -75,8 +76,8 @@ export function openApiDocument(specs: RouteSpec[], version: string, { binding =
   const boundOnly = binding === 'required';
   const dpopAuth = {
     type: 'http', scheme: 'DPoP',
-    description: 'RFC 9449: "Authorization: DPoP <token>" and a "DPoP" header holding a proof (typ dpop+jwt, ES256 or '
-      + 'Ed25519) for this method and URL, naming the token (ath) and the current DPoP-Nonce.',
+    description: 'RFC 9449: "Authorization: DPoP <token>" and a "DPoP" header holding a proof (typ dpop+jwt, alg '
+      + `${DPOP_ALGORITHMS.join(', ')}) for this method and URL, naming the token (ath) and the current DPoP-Nonce.`,
   };
   const bearerAuth = {
     type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
