@@ -25,7 +25,15 @@ const LOGINS_PER_MINUTE = 5;
 interface Instance {
   name: string;
   url: string;
+  /** Its metrics listener: one scrape shows every worker. */
+  metrics: string;
   child: Child;
+}
+
+/** The host round trips an instance has made, all its workers together, as its metrics say. */
+async function hostCalls(instance: Instance): Promise<number> {
+  const scrape = await (await fetch(`${instance.metrics}/metrics`)).text();
+  return [...scrape.matchAll(/^host_calls_total\{[^}]*\} (\d+)$/gm)].reduce((sum, [, count]) => sum + Number(count), 0);
 }
 
 /** Lines an instance logged for `route` with `status`, and the worker pids that logged them. */
@@ -71,14 +79,14 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
     const balancerPort = await freePort();
     origin = `http://127.0.0.1:${balancerPort}`;
     const start = async (name: string, workers: number): Promise<Instance> => {
-      const port = await freePort();
+      const [port, metricsPort] = [await freePort(), await freePort()];
       const child = spawnChild(['app/server.ts'], {
-        NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(await freePort()), WORKERS: String(workers),
+        NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), WORKERS: String(workers),
         DB_URL: database?.url ?? '', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, PUBLIC_ORIGIN: origin, TRUST_PROXY: '1',
         JWT_SECRET: TEST_SECRET, PIN_PEPPER: TEST_PIN_PEPPER, PIN_KDF_COST: '1024', DEMO_DATA: 'true',
         LOGIN_RATE_PER_MINUTE: String(LOGINS_PER_MINUTE), LOG_LEVEL: 'info', PURGE_INTERVAL_SECONDS: '86400', SHUTDOWN_GRACE_SECONDS: '2',
       });
-      const instance = { name, url: `http://127.0.0.1:${port}`, child };
+      const instance = { name, url: `http://127.0.0.1:${port}`, metrics: `http://127.0.0.1:${metricsPort}`, child };
       instances.push(instance);
       await child.waitFor(/"msg":"listening"/, workers);
       return instance;
@@ -117,6 +125,7 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
     expect((await send(origin, 'GET', '/api/accounts', captured)).status).to.equal(200);
     const [a, b, c] = instances as [Instance, Instance, Instance];
     const before = served(c, 'GET /api/accounts', 401).count;
+    const callsBefore = await Promise.all(instances.map(hostCalls));
     for (const instance of [a, b, c, c, c, c, c, c]) { // fresh connections: the cluster hands them to both of C's workers
       const replayed = await send(instance.url, 'GET', '/api/accounts', captured);
       expect(replayed.status, `${instance.name}: ${replayed.text}`).to.equal(401);
@@ -126,6 +135,7 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
     const refusedByC = served(c, 'GET /api/accounts', 401);
     expect(refusedByC.count - before).to.equal(6);
     expect(refusedByC.pids.size, 'both of C\u2019s workers refused it').to.equal(2);
+    expect(await Promise.all(instances.map(hostCalls)), 'no instance asked the host about a replay').to.deep.equal(callsBefore);
   });
 
   it('counts the login limit once for the whole fleet, per client address', async () => {
