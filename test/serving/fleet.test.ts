@@ -126,7 +126,7 @@ describe('a fleet: three instances behind the shipped nginx, on PostgreSQL and R
     const [a, b, c] = instances as [Instance, Instance, Instance];
     const before = served(c, 'GET /api/accounts', 401).count;
     const callsBefore = await Promise.all(instances.map(hostCalls));
-    expect(callsBefore.reduce((a, b) => a + b), 'the metric counts: the login and the first read called the host').to.be.greaterThan(0);
+    expect(callsBefore.reduce((sum, calls) => sum + calls), 'the metric counts: the login and the first read called the host').to.be.greaterThan(0);
     for (const instance of [a, b, c, c, c, c, c, c]) { // fresh connections: the cluster hands them to both of C's workers
       const replayed = await send(instance.url, 'GET', '/api/accounts', captured);
       expect(replayed.status, `${instance.name}: ${replayed.text}`).to.equal(401);
