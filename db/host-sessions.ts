@@ -104,16 +104,6 @@ export async function resolveSession(host: Host, input: ResolveInput): Promise<R
 }
 
 /**
- * The session row as it stands, without the procedure: no expiry handling,
- * no idle-clock write. Null when there is no row. For the read path between
- * idle-clock writes; expiry is then judged by the caller.
- */
-export async function readSession(host: Host, sessionId: string, context?: CallContext): Promise<HostSession | null> {
-  const row = firstRow(await host.query(statements.sessionRead, [sessionId], context));
-  return row && toHostSession(sessionId, row);
-}
-
-/**
  * The rows of 1 to SESSION_READ_BATCH sessions in one round trip, by session
  * id (a session without a row absent), each mapped by its own reader: a row
  * that cannot be read fails its request alone.
@@ -157,7 +147,12 @@ export class SessionReads {
 
   constructor(private readonly host: Host) {}
 
-  /** The session's row as readSession reads it, null when there is none; a host failure rejects every read of its batch. */
+  /**
+   * The session row as it stands, without the procedure: no expiry handling,
+   * no idle-clock write; null when there is no row. For the read path between
+   * idle-clock writes, where the caller judges expiry. A host failure rejects
+   * every read of its batch.
+   */
   read(sessionId: string, context: CallContext): Promise<HostSession | null> {
     return new Promise((resolve, reject) => {
       if (this.pending.push({ sessionId, context, resolve, reject }) === 1) setImmediate(this.send);

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../../db/host.js';
-import { login, readSession, SessionReads, type HostSession } from '../../db/host-sessions.js';
+import { login, SessionReads, type HostSession } from '../../db/host-sessions.js';
 import { SESSION_READ_BATCH } from '../../db/statements.js';
 import { hostRow, resetHost } from '../support/host.js';
 
@@ -52,8 +52,8 @@ describe('session reads, one statement per turn (SessionReads)', () => {
       const made = ids.indexOf(id);
       return made < 0 ? null : [id, `phone-${made}`];
     }));
-    // Each row as the lone read gives it, every field.
-    expect(found[0]).to.deep.equal(await readSession(host, asked[0]!));
+    // Each row as the lone read (session.read, a turn of its own) gives it, every field.
+    expect(found[0]).to.deep.equal(await reads.read(asked[0]!, context));
   });
 
   it('reads a session alone with the plain primary-key read, and each turn in a statement of its own', async () => {
